@@ -1,0 +1,88 @@
+"""Real-time events: built here, sent after commit, to exactly the groups that may see them.
+
+Groups (ARCHITECTURE): `agent.<user id>`, `team.<team id>` (`team.none` for tickets without a team),
+`admins` (admins see every ticket), `ticket.<id>` (watchers), `visitor.<session id>` (the chat app's).
+
+`publish` defers to `transaction.on_commit`: nothing is announced for a rolled-back change. The channel layer
+is at-most-once; every frame carries ids so clients catch up with `resume`.
+
+In-process listeners (`subscribe`) also run after commit, for feature apps (gamification, SLA, automation)
+that must never slow or break the write path: a listener that raises is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, dict[str, Any]], None]
+_listeners: dict[str, list[Listener]] = defaultdict(list)
+
+EVENT_HANDLER = "hd.event"  # consumers implement `hd_event`
+
+
+def subscribe(kind: str, listener: Listener) -> None:
+    """Call `listener(kind, data)` after commit for every published event of `kind` ("*" for all)."""
+    if listener not in _listeners[kind]:
+        _listeners[kind].append(listener)
+
+
+def unsubscribe(kind: str, listener: Listener) -> None:
+    if listener in _listeners.get(kind, ()):
+        _listeners[kind].remove(listener)
+
+
+def publish(kind: str, *, groups: Iterable[str], frame: dict[str, Any] | None, data: dict[str, Any] | None = None) -> None:
+    """Send `frame` to `groups` and notify listeners of `kind`, once the current transaction commits."""
+    transaction.on_commit(partial(_deliver, kind, tuple(groups), frame, data or {}))
+
+
+def team_group(team_id: int | None) -> str:
+    return f"team.{team_id}" if team_id else "team.none"
+
+
+def ticket_groups(ticket) -> list[str]:
+    """Who sees queue changes of a ticket: its team, its assignee, admins."""
+    groups = [team_group(ticket.team_id), "admins"]
+    if ticket.assignee_id:
+        groups.append(f"agent.{ticket.assignee_id}")
+    return groups
+
+
+def message_groups(message) -> list[str]:
+    """Who sees a new message: watchers of the ticket and its assignee (internal notes go to agents only)."""
+    groups = [f"ticket.{message.ticket_id}"]
+    if message.ticket.assignee_id:
+        groups.append(f"agent.{message.ticket.assignee_id}")
+    return groups
+
+
+def send_to_groups(groups: Iterable[str], frame: dict[str, Any], **extra: Any) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = {"type": EVENT_HANDLER, "frame": frame, **extra}
+    for group in dict.fromkeys(groups):
+        try:
+            async_to_sync(layer.group_send)(group, event)
+        except Exception:  # the DB is the record: a lost frame is recovered by `resume`
+            log.exception("channel layer send to %s failed", group)
+
+
+def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, data: dict[str, Any]) -> None:
+    if frame is not None and groups:
+        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"))
+    for listener in (*_listeners.get(kind, ()), *_listeners.get("*", ())):
+        try:
+            listener(kind, data)
+        except Exception:
+            log.exception("listener %r for %s failed", listener, kind)

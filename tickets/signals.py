@@ -1,0 +1,45 @@
+"""Keep open agent sockets in step with access changes (team membership); sessions are checked by the socket."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_save
+from django.dispatch import receiver
+
+from . import events
+from .models import AgentProfile, Team
+
+
+def _access_changed(user_ids) -> None:
+    for user_id in set(user_ids):
+        transaction.on_commit(partial(_notify, user_id))
+
+
+def _notify(user_id: int) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is not None:
+        try:
+            async_to_sync(layer.group_send)(f"agent.{user_id}", {"type": "hd.access_changed"})
+        except Exception:  # noqa: BLE001 - sockets also re-check on reconnect
+            events.log.exception("access change notification failed")
+
+
+@receiver(m2m_changed, sender=Team.members.through)
+def team_membership_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if reverse:  # user.helpdesk_teams changed
+        _access_changed([instance.pk])
+    elif pk_set:
+        _access_changed(pk_set)
+
+
+@receiver(post_save, sender=AgentProfile)
+def profile_changed(sender, instance, created, update_fields=None, **kwargs) -> None:
+    if update_fields is None or "role" in update_fields:
+        _access_changed([instance.user_id])

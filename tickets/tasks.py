@@ -1,0 +1,15 @@
+"""Celery tasks of the ticket stream. Tasks take ids and call services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .adapters import TransientSendError
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8, autoretry_for=(TransientSendError,), retry_backoff=5, retry_backoff_max=600, retry_jitter=True)
+def deliver_message(self, message_id: int) -> None:
+    """Send a queued outbound message through its channel's adapter (idempotent: sent messages are skipped)."""
+    from .services import deliver_now
+
+    deliver_now(message_id)
