@@ -130,7 +130,11 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "helpdesk")
+# Each app lists its periodic tasks in `<app>/schedule.py` as a plain dict named BEAT (no Django imports).
 CELERY_BEAT_SCHEDULE: dict = {}
+for _app in INSTALLED_APPS:
+    if "." not in _app and (BASE_DIR / _app / "schedule.py").exists():
+        CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["BEAT"]).BEAT)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
