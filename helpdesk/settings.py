@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "reports",
     "assist",
     "workflows",
+    "insights",
 ]
 
 MIDDLEWARE = [
