@@ -9,8 +9,8 @@ from tickets.consumers import AgentConsumer
 
 websocket_urlpatterns = [path("ws/agent/", AgentConsumer.as_asgi())]
 
-for _app in settings.INSTALLED_APPS:
-    if "." in _app or _app == "tickets":
+for _app in settings.LOCAL_APPS:
+    if _app == "tickets":
         continue
     try:
         websocket_urlpatterns += import_module(f"{_app}.routing").websocket_urlpatterns

@@ -28,6 +28,22 @@ if TESTING:
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL] if PUBLIC_BASE_URL else [])
 
+# The project's own apps (urls, api_urls, routing, schedule, demo modules are discovered in these).
+LOCAL_APPS = [
+    "tickets",
+    "chat",
+    "mail",
+    "phone",
+    "social",
+    "knowledge",
+    "gamification",
+    "feedback",
+    "reports",
+    "assist",
+    "workflows",
+    "insights",
+]
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -43,18 +59,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "tickets",
-    "chat",
-    "mail",
-    "phone",
-    "social",
-    "knowledge",
-    "gamification",
-    "feedback",
-    "reports",
-    "assist",
-    "workflows",
-    "insights",
+    *LOCAL_APPS,
 ]
 
 MIDDLEWARE = [
@@ -133,8 +138,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "helpdesk")
 # Each app lists its periodic tasks in `<app>/schedule.py` as a plain dict named BEAT (no Django imports).
 CELERY_BEAT_SCHEDULE: dict = {}
-for _app in INSTALLED_APPS:
-    if "." not in _app and (BASE_DIR / _app / "schedule.py").exists():
+for _app in LOCAL_APPS:
+    if (BASE_DIR / _app / "schedule.py").exists():
         CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["BEAT"]).BEAT)
 
 AUTH_PASSWORD_VALIDATORS = [

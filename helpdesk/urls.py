@@ -13,12 +13,10 @@ from tickets.forms import RateLimitedAuthenticationForm
 
 from .health import healthz
 
-LOCAL_APPS = [app for app in settings.INSTALLED_APPS if "." not in app and app not in {"daphne", "channels", "rest_framework", "drf_spectacular", "drf_spectacular_sidecar"}]
-
 
 def _discover(module: str) -> list:
     found = []
-    for app in LOCAL_APPS:
+    for app in settings.LOCAL_APPS:
         try:
             found.append(import_module(f"{app}.{module}"))
         except ModuleNotFoundError as exc:

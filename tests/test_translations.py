@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = sorted(a for a in settings.INSTALLED_APPS if "." not in a and (ROOT / a).is_dir())
+APPS = sorted(settings.LOCAL_APPS)
 IGNORE = ["locale/*", "migrations/*", "static/vendor/*", "*.min.js", "node_modules/*"]
 
 

@@ -12,7 +12,9 @@ that must never slow or break the write path: a listener that raises is logged a
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -71,11 +73,24 @@ def send_to_groups(groups: Iterable[str], frame: dict[str, Any], **extra: Any) -
     if layer is None:
         return
     event = {"type": EVENT_HANDLER, "frame": frame, **extra}
-    for group in dict.fromkeys(groups):
-        try:
-            async_to_sync(layer.group_send)(group, event)
-        except Exception:  # the DB is the record: a lost frame is recovered by `resume`
-            log.exception("channel layer send to %s failed", group)
+    targets = list(dict.fromkeys(groups))
+
+    async def send_all() -> None:
+        for group in targets:
+            try:
+                await layer.group_send(group, event)
+            except Exception:  # the DB is the record: a lost frame is recovered by `resume`
+                log.exception("channel layer send to %s failed", group)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(send_all)()
+        return
+    # This thread runs an event loop (a sync caller inside an async harness): send from a helper thread.
+    sender = threading.Thread(target=async_to_sync(send_all), daemon=True)
+    sender.start()
+    sender.join(timeout=10)
 
 
 def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, data: dict[str, Any]) -> None:

@@ -135,8 +135,8 @@ def _demo_address(kind: str, i: int, name: str) -> str:
 
 def _feature_demo_modules() -> list:
     modules = []
-    for app in settings.INSTALLED_APPS:
-        if "." in app or app == "tickets":
+    for app in settings.LOCAL_APPS:
+        if app == "tickets":
             continue
         try:
             modules.append(import_module(f"{app}.demo"))
