@@ -36,6 +36,15 @@ def register_agent_frame(frame_type: str, handler: FrameHandler) -> None:
     _extra_handlers[frame_type] = handler
 
 
+_disconnect_hooks: list[Callable[[AgentConsumer], Awaitable[None]]] = []
+
+
+def register_agent_disconnect(handler: Callable[[AgentConsumer], Awaitable[None]]) -> None:
+    """Let a feature app clean up when an agent socket closes (e.g. presence on tickets)."""
+    if handler not in _disconnect_hooks:
+        _disconnect_hooks.append(handler)
+
+
 class RateLimiter:
     """Token bucket per socket: bursts are fine, floods get `rate_limited`."""
 
@@ -74,6 +83,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         checker = getattr(self, "checker", None)
         if checker is not None:
             checker.cancel()
+        for hook in _disconnect_hooks:
+            try:
+                await hook(self)
+            except Exception:
+                log.exception("agent disconnect hook %r failed", hook)
         for group in list(getattr(self, "groups_joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
 
