@@ -55,6 +55,7 @@ def start_server(tmp_dir: Path, extra_env: dict | None = None, app: str = "helpd
     """daphne on a free port, on the test database and this run's Redis prefix."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": _database_url(), "HELPDESK_TESTING": "1", "HTTPS": "0", "DEBUG": "0", **(extra_env or {})}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server under test keeps Django's async safety checks
     log_path = tmp_dir / f"daphne-{port}.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
