@@ -1,0 +1,148 @@
+"""Writes of the phone app: inbound SMS/WhatsApp (opt-out keywords, media), delivery status, opt-outs."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import replace
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from tickets.attachments import store_attachment
+from tickets.crypto import blind_indexes
+from tickets.inbound import InboundAttachment, InboundMessage
+from tickets.models import Channel, Message
+from tickets.services import ingest, update_delivery
+
+from .events import announce_message_updated
+from .models import OptOut, PhoneNumber
+from .parsing import MediaRef, media_refs, opt_keyword, parse_sms, parse_status, split_address
+from .twilio_api import DownloadError, download
+
+log = logging.getLogger(__name__)
+
+
+def receive_message(params: Mapping[str, str]) -> Message | None:
+    """An inbound SMS or WhatsApp message, as Twilio posts it. Idempotent on MessageSid.
+
+    STOP/START keywords switch the sender's opt-out. Media is downloaded with the account's credentials;
+    when a download fails the text is stored anyway and the media is fetched again by a task."""
+    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
+    kind, sender = split_address(params.get("From", ""))
+    channel = Channel.WHATSAPP if kind == "whatsapp" else Channel.SMS
+    if sid:
+        existing = Message.objects.filter(channel=channel, external_id=sid).first()
+        if existing is not None:
+            return existing  # a retry: nothing new, and no second download
+
+    keyword = opt_keyword(params)
+    if keyword and sender:
+        set_opt_out(kind=kind, address=sender, opted_out=keyword == "stop")
+
+    number = _number(params)
+    refs = media_refs(params)
+    attachments, failed = _download_media(refs)
+    meta: dict = {}
+    if keyword:
+        meta["opt_out"] = keyword
+    if failed:
+        meta["media_pending"] = [{"url": r.url, "content_type": r.content_type, "index": r.index} for r in failed]
+    inbound = parse_sms(params, team_id=number.team_id if number else None, attachments=attachments, meta=meta)
+    if inbound is None:
+        return None
+    if keyword:
+        # An opt-out keyword is a note on an ongoing conversation, never a new ticket of its own.
+        inbound = replace(inbound, auto=True)
+    if not inbound.text.strip() and not inbound.attachments:
+        inbound = _with_placeholder(inbound, failed)
+    message = ingest(inbound)
+    if message is not None and failed:
+        from .tasks import fetch_pending_media
+
+        transaction.on_commit(lambda: fetch_pending_media.delay(message.pk))
+    return message
+
+
+def record_status(params: Mapping[str, str]) -> Message | None:
+    """A StatusCallback for one of our outbound messages (any order; `update_delivery` never steps back)."""
+    report = parse_status(params)
+    if report is None or not report.status:
+        return None
+    message = (
+        Message.objects.filter(channel__in=[Channel.SMS, Channel.WHATSAPP], external_id=report.sid).first()
+        or Message.objects.filter(twilio_parts__sid=report.sid).first()
+    )
+    if message is None:
+        log.info("status callback for an unknown message")
+        return None
+    return update_delivery(message=message, status=report.status, error=report.error)
+
+
+def set_opt_out(*, kind: str, address: str, opted_out: bool) -> None:
+    if opted_out:
+        try:
+            with transaction.atomic():
+                if not is_opted_out(kind=kind, address=address):
+                    OptOut.objects.create(kind=kind, address=address)
+        except IntegrityError:
+            pass  # a concurrent STOP already recorded it
+    else:
+        OptOut.objects.filter(kind=kind, address_hash__in=blind_indexes(address)).delete()
+
+
+def is_opted_out(*, kind: str, address: str) -> bool:
+    return OptOut.objects.filter(kind=kind, address_hash__in=blind_indexes(address)).exists()
+
+
+def attach_pending_media(message_id: int) -> list[MediaRef]:
+    """Fetch media whose download failed on arrival. Returns what is still missing."""
+    message = Message.objects.get(pk=message_id)
+    pending = [MediaRef(**p) for p in message.meta.get("media_pending", [])]
+    if not pending:
+        return []
+    attachments, failed = _download_media(pending)
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        for attachment in attachments:
+            store_attachment(message, attachment)
+        message.meta["media_pending"] = [{"url": r.url, "content_type": r.content_type, "index": r.index} for r in failed]
+        if not failed:
+            message.meta.pop("media_pending")
+        message.save(update_fields=["meta"])
+        if attachments:
+            announce_message_updated(message)
+    return failed
+
+
+# ---------------------------------------------------------------- private
+
+
+def _number(params: Mapping[str, str]) -> PhoneNumber | None:
+    _kind, to = split_address(params.get("To", ""))
+    return PhoneNumber.objects.filter(number=to).first() if to else None
+
+
+def _download_media(refs: list[MediaRef]) -> tuple[tuple[InboundAttachment, ...], list[MediaRef]]:
+    attachments, failed = [], []
+    for ref in refs:
+        try:
+            content, content_type = download(ref.url)
+        except DownloadError as exc:
+            log.warning("Twilio media download failed (%s)", exc)
+            failed.append(ref)
+            continue
+        content_type = ref.content_type or content_type
+        attachments.append(InboundAttachment(filename=_media_name(ref, content_type), content_type=content_type, content=content))
+    return tuple(attachments), failed
+
+
+def _media_name(ref: MediaRef, content_type: str) -> str:
+    ext = mimetypes.guess_extension((content_type or "").split(";")[0].strip()) or ""
+    return f"media-{ref.index + 1}{ext}"
+
+
+def _with_placeholder(inbound: InboundMessage, failed: list[MediaRef]) -> InboundMessage:
+    note = _("[media could not be downloaded yet]") if failed else _("[empty message]")
+    return replace(inbound, text=note)

@@ -1,0 +1,84 @@
+"""TwiML for inbound calls, built with the twilio package: greeting, business hours, ringing the team's
+online agents one after another, and voicemail with transcription when nobody answers."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from twilio.twiml.voice_response import VoiceResponse
+
+from .models import PhoneNumber
+
+
+def voice_url(step: str, attempt: int | None = None) -> str:
+    path = f"/hooks/twilio/voice/?step={step}"
+    return path if attempt is None else f"{path}&attempt={attempt}"
+
+
+def not_in_service() -> str:
+    response = VoiceResponse()
+    response.say(_("Sorry, this number does not take calls."))
+    response.hangup()
+    return str(response)
+
+
+def incoming(number: PhoneNumber, *, is_open: bool, agent_phones: list[str], caller: str, urls: dict[str, str]) -> str:
+    """The first answer to a call: greeting, then agents (open) or voicemail (closed / nobody online)."""
+    response = VoiceResponse()
+    if not is_open:
+        response.say(number.closed_message or _("We are closed right now."))
+        return _voicemail(response, number, urls)
+    if number.greeting:
+        response.say(number.greeting)
+    if not agent_phones:
+        return _voicemail(response, number, urls)
+    return _dial(response, number, agent_phones[0], caller, attempt=0, urls=urls)
+
+
+def after_dial(number: PhoneNumber, *, answered: bool, attempt: int, agent_phones: list[str], caller: str, urls: dict[str, str]) -> str:
+    """Twilio asks what next after each <Dial>: hang up when answered, else the next agent, else voicemail."""
+    response = VoiceResponse()
+    if answered:
+        response.hangup()
+        return str(response)
+    following = attempt + 1
+    if following < len(agent_phones):
+        return _dial(response, number, agent_phones[following], caller, attempt=following, urls=urls)
+    return _voicemail(response, number, urls)
+
+
+def goodbye() -> str:
+    response = VoiceResponse()
+    response.say(_("Thank you for your message. Goodbye."))
+    response.hangup()
+    return str(response)
+
+
+def _dial(response: VoiceResponse, number: PhoneNumber, phone: str, caller: str, *, attempt: int, urls: dict[str, str]) -> str:
+    dial = response.dial(
+        action=urls["dial"] + f"&attempt={attempt}",
+        method="POST",
+        timeout=number.ring_seconds or 20,
+        caller_id=caller or number.number,
+        answer_on_bridge=True,
+    )
+    dial.number(phone)
+    return str(response)
+
+
+def _voicemail(response: VoiceResponse, number: PhoneNumber, urls: dict[str, str]) -> str:
+    response.say(number.voicemail_prompt or _("Nobody can take your call right now. Please leave a message after the tone."))
+    response.record(
+        action=urls["recorded"],
+        method="POST",
+        max_length=180,
+        play_beep=True,
+        transcribe=True,
+        transcribe_callback=urls["transcription"],
+        recording_status_callback=urls["recording"],
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed",
+    )
+    # Reached only when the caller recorded nothing (Record falls through on silence).
+    response.say(_("We did not receive a message. Goodbye."))
+    response.hangup()
+    return str(response)
