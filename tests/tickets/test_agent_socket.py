@@ -164,3 +164,40 @@ def test_logout_closes_the_agents_socket_within_seconds(asgi_server):
                 await ws.recv(timeout=10)
 
     asyncio.run(scenario())
+
+
+def test_deactivating_an_agent_closes_their_socket(asgi_server):
+    agent = AgentFactory(teams=[TeamFactory()])
+    cookie = session_cookie(agent)
+
+    async def scenario():
+        import websockets.exceptions
+
+        ws = await ws_connect(asgi_server, "/ws/agent/", cookie=cookie)
+        await ws.send({"type": "ping"})
+        await ws.recv()
+        agent.is_active = False
+        await sync_to_async(agent.save)()
+        with pytest.raises(websockets.exceptions.ConnectionClosed):
+            while True:
+                await ws.recv(timeout=10)
+
+    asyncio.run(scenario())
+
+
+def test_removing_an_agent_from_a_team_stops_its_queue_events(asgi_server):
+    team = TeamFactory()
+    agent = AgentFactory(teams=[team])
+
+    async def scenario():
+        ws = await ws_connect(asgi_server, "/ws/agent/", cookie=await sync_to_async(session_cookie)(agent))
+        await ws.send({"type": "ping"})
+        await ws.recv_until(lambda f: f["type"] == "pong")
+        await sync_to_async(team.members.remove)(agent)
+        await asyncio.sleep(0.5)
+        await sync_to_async(ingest)(sms("SM-after-removal", team.pk))
+        with pytest.raises(TimeoutError):
+            await ws.recv_until(lambda f: f["type"] == "ticket", timeout=1.5)
+        await ws.close()
+
+    asyncio.run(scenario())
