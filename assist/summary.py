@@ -42,7 +42,7 @@ def summarize(messages: list[dict], max_sentences: int = MAX_SENTENCES) -> list[
     frequency = Counter(stem for *_rest, stems in candidates for stem in set(stems))
     last = len(messages) - 1
     scored = []
-    for index, (position, speaker, sentence, stems) in enumerate(candidates):
+    for index, (position, _speaker, sentence, stems) in enumerate(candidates):
         salience = sum(frequency[s] for s in set(stems)) / (len(stems) ** 0.5)
         if position == 0:
             salience *= 1.6  # the customer's opening request

@@ -18,29 +18,34 @@ _STEMMER_NAMES = {"en": "english", "fi": "finnish"}
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 STOP_WORDS = {
-    "en": frozenset(
+    "en": _words(
         """a about above after again against all am an and any are as at be because been before being below
         between both but by can could did do does doing down during each few for from further had has have having
         he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
         nor not now of off on once only or other our ours ourselves out over own same she should so some such than
         that the their theirs them themselves then there these they this those through to too under until up very
         was we were what when where which while who whom why will with would you your yours yourself yourselves
-        hi hello hey thanks thank please regards dear im ive dont cant get got""".split()
+        hi hello hey thanks thank please regards dear im ive dont cant get got"""
     ),
-    "fi": frozenset(
+    "fi": _words(
         """ja on ei en et emme se että ole oli olen olet olla ovat mutta kun niin jos vain myös kuin mitä mikä missä miten
         minä sinä hän me te he minun sinun hänen meidän teidän heidän minulla minulle minua sinulla sinulle tämä
         tuo nämä nuo joka jotka tai sekä nyt jo vielä kanssa ovat oli olisi voi voisin voisitteko voitteko
-        hei moi kiitos kiitoksia terveisin ystävällisin yt t terv mun mulla mulle mä""".split()
+        hei moi kiitos kiitoksia terveisin ystävällisin yt t terv mun mulla mulle mä"""
     ),
 }
 
 # Frequent words that make a language guess easy; the accents alone are a strong Finnish signal.
 _MARKERS = {
-    "en": frozenset("the and is are my i you to of it not can how what with have please thanks".split()),
-    "fi": frozenset(
-        "ja on ei en se että ole mun minun miten mitä voi kiitos hei tilaus salasana lasku kun en ole".split()
+    "en": _words("the and is are my i you to of it not can how what with have please thanks"),
+    "fi": _words(
+        "ja on ei en se että ole mun minun miten mitä voi kiitos hei tilaus salasana lasku kun en ole"
     ),
 }
 
