@@ -13,13 +13,14 @@ class TicketSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
     contact_name = serializers.SerializerMethodField()
     assignee_name = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
         fields = [
             "id", "subject", "status", "priority", "channel", "team", "assignee", "assignee_name", "contact",
             "contact_name", "tags", "unread", "created_at", "updated_at", "last_message_at",
-            "first_response_at", "resolved_at", "merged_into",
+            "first_response_at", "resolved_at", "merged_into", "sla",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -31,6 +32,11 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def get_assignee_name(self, ticket: Ticket) -> str:
         return agent_name(ticket.assignee) if ticket.assignee_id else ""
+
+    def get_sla(self, ticket: Ticket) -> dict:
+        from workflows.sla import sla_json  # the SLA block: one query for a whole list page
+
+        return sla_json(ticket, serializer=self)
 
 
 class TicketUpdateSerializer(serializers.Serializer):

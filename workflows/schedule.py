@@ -1,0 +1,6 @@
+"""Periodic jobs of workflows (merged into CELERY_BEAT_SCHEDULE by the settings)."""
+
+BEAT = {
+    "workflows-check-sla": {"task": "workflows.tasks.check_sla", "schedule": 60.0},
+    "workflows-idle-customers": {"task": "workflows.tasks.check_idle_customers", "schedule": 60.0},
+}
