@@ -79,7 +79,7 @@ def parse_sms(
         return None
     _to_kind, to = split_address(params.get("To", ""))
     channel = "whatsapp" if kind == "whatsapp" else "sms"
-    info = {"phone_number": to, **(meta or {})}
+    info = {"phone_number": to}
     if params.get("NumSegments"):
         info["segments"] = params["NumSegments"]
     return InboundMessage(
@@ -92,7 +92,7 @@ def parse_sms(
         attachments=attachments,
         thread=ThreadHints(continue_latest=True),
         team_id=team_id,
-        meta={"twilio": info},
+        meta={"twilio": info, **(meta or {})},
     )
 
 
