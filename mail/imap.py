@@ -1,0 +1,287 @@
+"""The IMAP edge: connect, fetch what is new by UID, hand each message to `services.ingest_email`, and only
+then mark it seen (or move it). Nothing here decides what a message means.
+
+Position: `Mailbox.uidvalidity` + `Mailbox.last_uid`. A run fetches UIDs above `last_uid` in batches,
+ingests every message of a batch (each in its own transaction), flags the batch on the server, and then
+advances `last_uid`. A connection that drops anywhere in between leaves `last_uid` behind: the next run
+fetches those messages again and `ingest` recognises them by Message-ID (or content hash), so nothing is
+lost and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import socket
+import ssl
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import imaplib2
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Mailbox, Security
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+BATCH_BYTES = 20 * 1024 * 1024  # memory bound of one fetch
+TIMEOUT = 30
+LOCK_SECONDS = 15 * 60
+FETCH_ITEM = re.compile(rb"UID (\d+)")
+SIZE_ITEM = re.compile(rb"RFC822\.SIZE (\d+)")
+
+
+class ImapError(Exception):
+    """A problem with the server or the account, worded for the admin."""
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    stored: int = 0
+    ignored: int = 0
+    skipped: bool = False  # another worker holds this mailbox
+    uidvalidity_changed: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def connect(mailbox: Mailbox, *, timeout: int = TIMEOUT):
+    """A logged-in connection, or ImapError with a message an admin can act on."""
+    where = f"{mailbox.imap_host}:{mailbox.imap_port}"
+    try:
+        if mailbox.imap_security == Security.SSL:
+            conn = imaplib2.IMAP4_SSL(mailbox.imap_host, mailbox.imap_port, timeout=timeout, ssl_version="tls1_2")
+        else:
+            conn = imaplib2.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=timeout)
+            if mailbox.imap_security == Security.STARTTLS:
+                conn.starttls(ssl_version="tls1_2")
+    except socket.gaierror as exc:
+        raise ImapError(_("The IMAP host %(host)s could not be found.") % {"host": mailbox.imap_host}) from exc
+    except ConnectionRefusedError as exc:
+        raise ImapError(_("%(where)s refused the connection: is the port right and the server running?") % {"where": where}) from exc
+    except TimeoutError as exc:
+        raise ImapError(_("%(where)s did not answer within %(seconds)s seconds.") % {"where": where, "seconds": timeout}) from exc
+    except ssl.SSLError as exc:
+        raise ImapError(_("The TLS handshake with %(where)s failed: %(error)s") % {"where": where, "error": exc}) from exc
+    except (OSError, imaplib2.IMAP4.error) as exc:
+        raise ImapError(_("Could not connect to %(where)s: %(error)s") % {"where": where, "error": exc}) from exc
+    try:
+        conn.login(mailbox.imap_username, mailbox.imap_password)
+    except imaplib2.IMAP4.error as exc:
+        _close(conn)
+        raise ImapError(_("The server rejected the user name or password for %(user)s.") % {"user": mailbox.imap_username}) from exc
+    except (OSError, imaplib2.IMAP4.abort) as exc:
+        _close(conn)
+        raise ImapError(_("The connection to %(where)s dropped during login: %(error)s") % {"where": where, "error": exc}) from exc
+    return conn
+
+
+def test_connection(mailbox: Mailbox) -> str:
+    """Log in and open the folder read-only. Returns a short report, raises ImapError."""
+    conn = connect(mailbox)
+    try:
+        typ, data = conn.select(mailbox.imap_folder, readonly=True)
+        if typ != "OK":
+            raise ImapError(_("The folder %(folder)s does not exist or cannot be opened.") % {"folder": mailbox.imap_folder})
+        count = int(data[0]) if data and data[0] else 0
+        idle = "IDLE" in _capabilities(conn)
+        return _("Connected. %(count)s messages in %(folder)s; IDLE %(idle)s.") % {
+            "count": count,
+            "folder": mailbox.imap_folder,
+            "idle": _("supported") if idle else _("not supported"),
+        }
+    finally:
+        _close(conn)
+
+
+def poll(
+    mailbox_id: int,
+    *,
+    batch_size: int = BATCH_SIZE,
+    after_message: Callable[[int, object], None] | None = None,
+) -> PollResult:
+    """Fetch and ingest everything new in one mailbox. Safe to run again at any time.
+
+    `after_message(uid, message)` runs after each message's transaction committed (progress reports and
+    fault-injection in tests). One run per mailbox at a time: a concurrent call returns `skipped`.
+    """
+    lock_key = f"mail:poll:{mailbox_id}"
+    token = uuid.uuid4().hex
+    if not cache.add(lock_key, token, LOCK_SECONDS):
+        return PollResult(skipped=True)
+    conn = None
+    result = PollResult()
+    try:
+        mailbox = Mailbox.objects.select_related("team").get(pk=mailbox_id)
+        conn = connect(mailbox)
+        _run(conn, mailbox, result, batch_size, after_message)
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
+        return result
+    except ImapError as exc:
+        _record_error(mailbox_id, str(exc))
+        raise
+    except (OSError, imaplib2.IMAP4.abort, imaplib2.IMAP4.error) as exc:
+        message = _("The connection dropped while fetching mail: %(error)s") % {"error": exc}
+        _record_error(mailbox_id, message)
+        raise ImapError(message) from exc
+    finally:
+        if conn is not None:
+            _close(conn)
+        if cache.get(lock_key) == token:
+            cache.delete(lock_key)
+
+
+def _run(conn, mailbox: Mailbox, result: PollResult, batch_size: int, after_message) -> None:
+    from .services import desk_addresses, ingest_email
+
+    typ, _data = conn.select(mailbox.imap_folder)
+    if typ != "OK":
+        raise ImapError(_("The folder %(folder)s does not exist or cannot be opened.") % {"folder": mailbox.imap_folder})
+    uidvalidity = _uidvalidity(conn)
+    if mailbox.uidvalidity != uidvalidity:
+        # New UIDs for everything: start over; ingest recognises what was stored before.
+        result.uidvalidity_changed = mailbox.uidvalidity is not None
+        mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
+        Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity, last_uid=0)
+    uids = _new_uids(conn, mailbox.last_uid)
+    own = desk_addresses()
+    for batch in _batches(conn, uids, batch_size):
+        done: list[int] = []
+        for uid, raw, size in _fetch(conn, batch, mailbox.max_message_bytes):
+            result.fetched += 1
+            message = ingest_email(raw, mailbox=mailbox, original_size=size, own_addresses=own)
+            if message is None:
+                result.ignored += 1
+            else:
+                result.stored += 1
+            done.append(uid)
+            if after_message is not None:
+                after_message(uid, message)
+        if done:
+            _mark_processed(conn, mailbox, done)
+            mailbox.last_uid = max(done)
+            Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=mailbox.last_uid).update(last_uid=mailbox.last_uid)
+
+
+def _uidvalidity(conn) -> int:
+    typ, data = conn.response("UIDVALIDITY")
+    try:
+        return int(data[0])
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ImapError(_("The server did not report a UIDVALIDITY for the folder.")) from exc
+
+
+def _new_uids(conn, last_uid: int) -> list[int]:
+    typ, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*")
+    if typ != "OK":
+        raise ImapError(_("The server refused to list new messages."))
+    uids = [int(u) for chunk in data if chunk for u in chunk.split()]
+    return sorted(u for u in uids if u > last_uid)  # "n:*" always includes the highest UID
+
+
+def _batches(conn, uids: list[int], batch_size: int):
+    """Groups of at most `batch_size` messages and about BATCH_BYTES, with the size of each."""
+    for start in range(0, len(uids), batch_size):
+        chunk = uids[start : start + batch_size]
+        sizes = _sizes(conn, chunk)
+        group: list[tuple[int, int]] = []
+        total = 0
+        for uid in chunk:
+            if uid not in sizes:
+                continue  # expunged meanwhile
+            if group and total + sizes[uid] > BATCH_BYTES:
+                yield group
+                group, total = [], 0
+            group.append((uid, sizes[uid]))
+            total += sizes[uid]
+        if group:
+            yield group
+
+
+def _sizes(conn, uids: list[int]) -> dict[int, int]:
+    typ, data = conn.uid("FETCH", _uid_set(uids), "(UID RFC822.SIZE)")
+    sizes = {}
+    for item in data or []:
+        head = item[0] if isinstance(item, tuple) else item
+        if not isinstance(head, bytes):
+            continue
+        uid, size = FETCH_ITEM.search(head), SIZE_ITEM.search(head)
+        if uid and size:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _fetch(conn, group: list[tuple[int, int]], max_bytes: int):
+    """(uid, bytes, size) in UID order; messages over the limit are fetched only up to it (PEEK: no \\Seen)."""
+    small = [uid for uid, size in group if size <= max_bytes]
+    bodies: dict[int, bytes] = {}
+    if small:
+        bodies.update(_bodies(conn, small, "BODY.PEEK[]"))
+    for uid, size in group:
+        if size > max_bytes:
+            bodies.update(_bodies(conn, [uid], f"BODY.PEEK[]<0.{max_bytes}>"))
+    for uid, size in group:
+        if uid in bodies:
+            yield uid, bodies[uid], size
+
+
+def _bodies(conn, uids: list[int], item: str) -> dict[int, bytes]:
+    typ, data = conn.uid("FETCH", _uid_set(uids), f"(UID {item})")
+    if typ != "OK":
+        raise ImapError(_("The server refused to hand out messages."))
+    bodies = {}
+    for entry in data or []:
+        if isinstance(entry, tuple) and len(entry) >= 2:
+            uid = FETCH_ITEM.search(entry[0])
+            if uid:
+                bodies[int(uid.group(1))] = entry[1]
+    return bodies
+
+
+def _mark_processed(conn, mailbox: Mailbox, uids: list[int]) -> None:
+    uid_set = _uid_set(uids)
+    if not mailbox.processed_folder:
+        conn.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
+        return
+    folder = _quote(mailbox.processed_folder)
+    conn.create(folder)  # "already exists" is a NO: fine
+    if "MOVE" in _capabilities(conn):
+        typ, _data = conn.uid("MOVE", uid_set, folder)
+        if typ == "OK":
+            return
+    typ, _data = conn.uid("COPY", uid_set, folder)
+    if typ != "OK":
+        raise ImapError(_("Could not copy processed mail to %(folder)s.") % {"folder": mailbox.processed_folder})
+    conn.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen \Deleted)")
+    conn.expunge()
+
+
+def _capabilities(conn) -> set[str]:
+    typ, data = conn.capability()
+    return set((data[0] or b"").decode(errors="replace").upper().split()) if data else set()
+
+
+def _uid_set(uids: list[int]) -> str:
+    return ",".join(str(u) for u in uids)
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _close(conn) -> None:
+    try:
+        conn.logout()
+    except Exception:  # noqa: BLE001 - closing a dead connection
+        with contextlib.suppress(Exception):
+            conn.shutdown()
+
+
+def _record_error(mailbox_id: int, message: str) -> None:
+    log.warning("mailbox %s: %s", mailbox_id, message)
+    Mailbox.objects.filter(pk=mailbox_id).update(last_error=message[:2000], last_polled_at=timezone.now())

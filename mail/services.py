@@ -1,0 +1,123 @@
+"""Mail into the ticket stream: the decisions that need the database (threading fallback, the desk's own
+addresses, agents' addresses, bounces), then `tickets.ingest`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from tickets.crypto import blind_indexes, normalize
+from tickets.inbound import InboundAttachment, InboundMessage, ThreadHints
+from tickets.models import Channel, ContactIdentity, DeliveryStatus, Direction, Message, Ticket
+from tickets.services import ingest, update_delivery
+
+from .models import DEFAULT_MAX_MESSAGE_BYTES, Mailbox
+from .parsing import parse_message
+
+log = logging.getLogger(__name__)
+
+
+def ingest_email(
+    raw: bytes,
+    *,
+    mailbox: Mailbox | None = None,
+    original_size: int | None = None,
+    own_addresses: set[str] | None = None,
+) -> Message | None:
+    """Store one email as a ticket message. Idempotent (Message-ID, or a content hash without one).
+
+    Returns None when nothing is stored: mail from the desk's own addresses, or an auto-reply/bounce that
+    continues no ticket. A bounce also marks the outbound message it reports as failed.
+    """
+    inbound = _parse(raw, mailbox, original_size)
+    own = desk_addresses() if own_addresses is None else own_addresses
+    if inbound.sender_address in own:
+        log.info("mail from the desk's own address ignored (mailbox %s)", mailbox.pk if mailbox else "-")
+        return None
+    inbound = _thread_fallback(inbound)
+    inbound = _flag_agent_address(inbound, mailbox)
+    message = ingest(inbound)
+    bounce = inbound.meta.get("bounce") or {}
+    if bounce.get("message_id"):
+        _mark_bounced(bounce)
+    return message
+
+
+def desk_addresses() -> set[str]:
+    """Addresses the desk sends from: mail from them is our own (loops, copies), never a customer's."""
+    addresses = {normalize(a) for a in Mailbox.objects.values_list("email_address", flat=True)}
+    for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
+        value = getattr(settings, name, "")
+        if value and "@" in value:
+            addresses.add(normalize(value.rpartition("<")[2].rstrip(">")))
+    return addresses
+
+
+def _parse(raw: bytes, mailbox: Mailbox | None, original_size: int | None) -> InboundMessage:
+    max_bytes = mailbox.max_message_bytes if mailbox else DEFAULT_MAX_MESSAGE_BYTES
+    team_id = mailbox.team_id if mailbox else None
+    try:
+        inbound = parse_message(raw, team_id=team_id, max_bytes=max_bytes, original_size=original_size)
+    except Exception:  # noqa: BLE001 - a message we cannot read is kept whole, never dropped
+        log.exception("unreadable message kept as an attachment (mailbox %s)", mailbox.pk if mailbox else "-")
+        inbound = _unreadable(raw[:max_bytes], team_id)
+    if mailbox is not None:
+        inbound = replace(inbound, meta={**inbound.meta, "mailbox": mailbox.pk})
+    return inbound
+
+
+def _unreadable(raw: bytes, team_id: int | None) -> InboundMessage:
+    import hashlib
+
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        external_id=f"<sha256.{hashlib.sha256(raw).hexdigest()[:48]}@unreadable.invalid>",
+        sender_kind="email",
+        sender_address="unknown@invalid",
+        subject="Unreadable message",
+        text="This message could not be read. The original is attached.",
+        attachments=(InboundAttachment(filename="original.eml", content_type="message/rfc822", content=raw),),
+        thread=ThreadHints(continue_latest=False),
+        team_id=team_id,
+        meta={"unreadable": True},
+    )
+
+
+def _thread_fallback(inbound: InboundMessage) -> InboundMessage:
+    """References win; the `[#id]` subject token is only a fallback, and only for the ticket's own customer
+    (a stranger cannot append to someone else's ticket by guessing a number)."""
+    hints = inbound.thread
+    if hints.ticket_id is None:
+        return inbound
+    referenced = hints.references and Message.objects.filter(channel=Channel.EMAIL, external_id__in=hints.references).exists()
+    if referenced or not _is_ticket_customer(hints.ticket_id, inbound.sender_address):
+        return replace(inbound, thread=replace(hints, ticket_id=None))
+    return inbound
+
+
+def _is_ticket_customer(ticket_id: int, address: str) -> bool:
+    contact_id = Ticket.objects.filter(pk=ticket_id).values_list("contact_id", flat=True).first()
+    if contact_id is None:
+        return False
+    return ContactIdentity.objects.filter(contact_id=contact_id, kind="email", address_hash__in=blind_indexes(address)).exists()
+
+
+def _flag_agent_address(inbound: InboundMessage, mailbox: Mailbox | None) -> InboundMessage:
+    """Mail "from" an agent's address is still a customer message (From is trivially forged): it is stored as
+    such and flagged, never posted as an agent reply."""
+    if get_user_model().objects.filter(email__iexact=inbound.sender_address, is_active=True).exists():
+        return replace(inbound, meta={**inbound.meta, "from_agent_address": True})
+    return inbound
+
+
+def _mark_bounced(bounce: dict) -> None:
+    outbound = Message.objects.filter(
+        channel=Channel.EMAIL, external_id=bounce["message_id"], direction=Direction.OUTBOUND
+    ).first()
+    if outbound is None or outbound.delivery_status == DeliveryStatus.FAILED:
+        return
+    reason = bounce.get("diagnostic") or bounce.get("status") or "bounced"
+    update_delivery(message=outbound, status=DeliveryStatus.FAILED, error=f"Bounced: {reason}"[:255])
