@@ -46,8 +46,8 @@ def main() -> int:
         for command in (["migrate", "--noinput", "-v", "0"], ["compile_translations"], ["seed_demo", "--if-empty"]):
             subprocess.run([*manage, *command], env=env, check=True, cwd=BASE)
         procs.append(("web", subprocess.Popen([PY, "-m", "daphne", "-b", host, "-p", port, "helpdesk.asgi:application"], env=env, cwd=BASE)))
-        procs.append(("worker", subprocess.Popen([PY, "-m", "celery", "-A", "helpdesk", "worker", "-l", "warning", "-c", "2", "-Q", env.get("CELERY_QUEUE", "helpdesk")], env=env, cwd=BASE)))
-        procs.append(("beat", subprocess.Popen([PY, "-m", "celery", "-A", "helpdesk", "beat", "-l", "warning", "-s", str(VAR / "celerybeat-schedule")], env=env, cwd=BASE)))
+        procs.append(("worker", subprocess.Popen([PY, "-m", "celery", "-A", "helpdesk", "--quiet", "worker", "-l", "warning", "-c", "2", "-Q", env.get("CELERY_QUEUE", "helpdesk")], env=env, cwd=BASE)))
+        procs.append(("beat", subprocess.Popen([PY, "-m", "celery", "-A", "helpdesk", "--quiet", "beat", "-l", "warning", "-s", str(VAR / "celerybeat-schedule")], env=env, cwd=BASE)))
         print(
             f"\n  Helpdesk is running at http://{host}:{port}/agent/\n"
             "  Demo logins (password 'demo'): admin (superuser), alice and bob (Support), carol and dave (Billing)\n"

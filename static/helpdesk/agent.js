@@ -126,6 +126,15 @@
       setTimeout(function () { row.classList.remove("flash-row"); }, 2000);
       notify(frame.event === "created" ? "new-ticket" : "update", t);
     });
+    /* After a dropped connection, events may have been missed: refresh the rows from the server. */
+    var connectedOnce = false;
+    on("_open", function () {
+      if (!connectedOnce) { connectedOnce = true; return; }
+      fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("queue-body");
+        if (fresh) body.replaceChildren.apply(body, Array.prototype.slice.call(fresh.children));
+      });
+    });
     initQueueKeys(body);
   }
 

@@ -16,6 +16,14 @@ def sanitized(value: str) -> str:
 
 
 @register.filter
+def ago(value) -> str:
+    """'3 hours' rather than '3 hours, 12 minutes': one unit is enough in a list."""
+    from django.utils.timesince import timesince
+
+    return timesince(value, depth=1) if value else ""
+
+
+@register.filter
 def event_label(event) -> str:
     labels = {
         "created": _("Ticket created"),
