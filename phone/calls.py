@@ -169,7 +169,7 @@ def _update(params: Mapping[str, str], change) -> Call | None:
         return None
     start_call(params, None)  # a callback may be the first we hear of a call
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("phone_number", "answered_by").get(call_sid=sid)
+        call = Call.objects.select_for_update().get(call_sid=sid)
         if call.phone_number_id is None:
             call.phone_number = number_for(params)
         change(call)
