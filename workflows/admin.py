@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import AutomationRule, BusinessHours, Holiday, Macro, SlaPolicy, TicketMove, TicketSla, Webhook, WebhookDelivery
+from .models import (
+    AutomationRule,
+    BusinessHours,
+    Holiday,
+    Macro,
+    SlaPolicy,
+    TicketMove,
+    TicketSla,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class HolidayInline(admin.TabularInline):

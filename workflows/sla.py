@@ -199,7 +199,7 @@ def _record_warning(ticket: Ticket, state: TicketSla, target: str, due: datetime
 
 def _check_one(ticket_id: int, now: datetime) -> None:
     with transaction.atomic():
-        state = TicketSla.objects.select_for_update().select_related("policy", "ticket").filter(ticket_id=ticket_id).first()
+        state = TicketSla.objects.select_for_update(of=("self",)).select_related("policy", "ticket").filter(ticket_id=ticket_id).first()
         if state is None:
             return
         ticket = state.ticket
@@ -222,6 +222,6 @@ def _schedule(state: TicketSla, ticket: Ticket, now: datetime) -> None:
         if key in state.breaches:
             continue
         pending_dues.append(due)
-        checks.append(due if key in state.warnings or warn.total_seconds() == 0 else max(due - warn, min(now, due)))
+        checks.append(due if key in state.warnings or not warn else due - warn)
     state.next_due = min(pending_dues) if pending_dues else None
     state.next_check = min(checks) if checks else None
