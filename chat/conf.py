@@ -1,0 +1,37 @@
+"""Chat settings, read from Django settings when defined there, else from the environment."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+
+def _number(name: str, default: float) -> float:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, "")
+    try:
+        return float(value) if value != "" else default
+    except (TypeError, ValueError):
+        return default
+
+
+def offer_timeout() -> float:
+    """Seconds an agent has to accept an offered chat before it moves on (issue: 30 s)."""
+    return _number("CHAT_OFFER_TIMEOUT_SECONDS", 30.0)
+
+
+def visitor_message_limit() -> tuple[int, int]:
+    """Messages one visitor may send per window (all their tabs together), and the window in seconds."""
+    return int(_number("CHAT_VISITOR_MESSAGES", 30)), int(_number("CHAT_VISITOR_WINDOW_SECONDS", 60))
+
+
+def typing_interval() -> float:
+    """Server-side coalescing: at most one typing preview per visitor socket per this many seconds."""
+    return _number("CHAT_TYPING_INTERVAL_SECONDS", 0.25)
+
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 10_000
+HISTORY_LIMIT = 200
