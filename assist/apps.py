@@ -11,6 +11,7 @@ class AssistConfig(AppConfig):
         from tickets import events, ui
 
         from . import classifier, indexing, panels, summary
+        from .flows import services as flows
 
         events.subscribe("ticket.updated", indexing.on_ticket_updated)
         events.subscribe("ticket.updated", summary.on_ticket_updated)
@@ -31,3 +32,5 @@ class AssistConfig(AppConfig):
         ui.register_ticket_panel("assist/suggestions_panel.html", context=panels.suggestions_context, column="composer", order=20)
         ui.register_ticket_panel("assist/predictions_panel.html", context=panels.predictions_context, column="side", order=20)
         ui.register_agent_script("assist/assist.js")
+        ui.register_nav_link("assist:flows", _("Chat flows"))
+        flows.connect()

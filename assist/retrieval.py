@@ -41,6 +41,8 @@ class _Index:
     team_ids: np.ndarray
     owner_ids: np.ndarray
     languages: np.ndarray
+    sources: np.ndarray
+    public: np.ndarray
 
 
 _lock = threading.Lock()
@@ -55,6 +57,8 @@ def search(
     k: int = 3,
     rerank: bool | None = None,
     exclude: set[tuple[str, int]] = frozenset(),
+    sources: set[str] | None = None,
+    public_only: bool = False,
 ) -> list[Hit]:
     """The `k` best answers for `query` among docs visible to teams `team_ids` (None: all teams).
 
@@ -73,6 +77,10 @@ def search(
         allowed = np.array(sorted(team_ids) or [-2], dtype=np.int64)
         visible &= (index.team_ids == -1) | np.isin(index.team_ids, allowed)
     visible &= (index.owner_ids == -1) | (index.owner_ids == (owner_id if owner_id is not None else -3))
+    if sources is not None:
+        visible &= np.isin(index.sources, np.array(sorted(sources), dtype=object))
+    if public_only:
+        visible &= index.public
     scores = np.where(visible, scores, 0.0)
     scores = np.where(index.languages == language, scores, scores * OTHER_LANGUAGE_WEIGHT)
     order = np.argsort(-scores, kind="stable")
@@ -144,6 +152,8 @@ def _build(generation: int) -> _Index:
         team_ids=np.array([r["team_id"] if r["team_id"] is not None else -1 for r in rows], dtype=np.int64),
         owner_ids=np.array([r["owner_id"] if r["owner_id"] is not None else -1 for r in rows], dtype=np.int64),
         languages=np.array([r["language"] for r in rows], dtype=object),
+        sources=np.array([r["source"] for r in rows], dtype=object),
+        public=np.array([bool(r["url"]) for r in rows], dtype=bool),
     )
 
 
