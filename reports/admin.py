@@ -17,7 +17,7 @@ from tickets.models import Team
 
 from .base import Result, parse_filters
 from .models import Report
-from .queries import REPORTS
+from .queries import REPORTS, run_report
 
 
 @admin.register(Report)
@@ -51,7 +51,7 @@ class ReportAdmin(admin.ModelAdmin):
             raise Http404
         title, fn = REPORTS[slug]
         filters = parse_filters(request.GET)
-        result: Result = fn(filters)
+        result: Result = run_report(fn, filters)
         if request.GET.get("format") == "csv":
             return _csv(result, request.GET.get("table", ""), slug)
         base = {k: v for k, v in request.GET.items() if k in ("from", "to", "team")}

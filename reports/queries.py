@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncHour, TruncWeek
@@ -14,7 +15,7 @@ from tickets.models import Channel, Team, Ticket, TicketEvent
 
 from . import charts
 from .base import Column, Filters, Result, Table
-from .sql import fetch, percentiles, seconds_between
+from .sql import concurrency_sql, fetch, is_postgres, percentiles_by_team, seconds_between
 
 ALL = "__all__"
 
@@ -22,12 +23,14 @@ ALL = "__all__"
 def response_times(f: Filters) -> Result:
     """First response and resolution time (median, p90) for tickets created in the range, per team and overall."""
     where, params = f.ticket_where()
-    frt = _percentile_groups(seconds_between("t.first_response_at", "t.created_at"), f"FROM tickets_ticket t WHERE {where} AND t.first_response_at IS NOT NULL", params)
-    res = _percentile_groups(seconds_between("t.resolved_at", "t.created_at"), f"FROM tickets_ticket t WHERE {where} AND t.resolved_at IS NOT NULL", params)
+    stats = percentiles_by_team(
+        metrics={"frt": seconds_between("t.first_response_at", "t.created_at"), "res": seconds_between("t.resolved_at", "t.created_at")},
+        from_where_sql=f"FROM tickets_ticket t WHERE {where}", params=params,
+    )
     names = _team_names()
     rows = []
-    for key in [ALL, *sorted({*frt, *res} - {ALL}, key=lambda k: (k is None, names.get(k, "")))]:
-        a, b = frt.get(key, {}), res.get(key, {})
+    for key in [ALL, *sorted(set(stats) - {ALL}, key=lambda k: (k is None, names.get(k, "")))]:
+        a, b = stats.get(key, {}).get("frt", {}), stats.get(key, {}).get("res", {})
         rows.append({
             "team": _("All teams") if key == ALL else names.get(key, _("No team")),
             "responded": a.get("n", 0), "frt_median": a.get("p50"), "frt_p90": a.get("p90"),
@@ -61,15 +64,8 @@ def concurrent_chats(f: Filters) -> Result:
     """Peak number of chats open at the same moment, overall and per agent (chats started in the range; an
     unresolved chat counts as open until its last message)."""
     where, params = f.ticket_where()
-    base = f"FROM tickets_ticket t WHERE {where} AND t.channel = 'chat'"
-    sql = (
-        f"WITH ev AS (SELECT t.assignee_id AS a, t.created_at AS ts, 1 AS d {base} "  # noqa: S608 - fixed SQL, values are parameters
-        f"UNION ALL SELECT t.assignee_id, COALESCE(t.resolved_at, t.last_message_at), -1 {base}), "
-        "run AS (SELECT a, d, SUM(d) OVER (PARTITION BY a ORDER BY ts, d ROWS UNBOUNDED PRECEDING) AS ca, "
-        "SUM(d) OVER (ORDER BY ts, d ROWS UNBOUNDED PRECEDING) AS cx FROM ev) "
-        "SELECT a, SUM(CASE WHEN d = 1 THEN 1 ELSE 0 END), MAX(ca), MAX(MAX(cx)) OVER () FROM run GROUP BY a"
-    )
-    data = fetch(sql, params + params)
+    sql, params = concurrency_sql(f"FROM tickets_ticket t WHERE {where} AND t.channel = 'chat'", params)
+    data = fetch(sql, params)
     names = _agent_names([a for a, *_rest in data if a is not None])
     overall = data[0][3] if data else 0
     rows = [{"agent": _("All agents"), "chats": sum(r[1] for r in data), "peak": overall or 0}]
@@ -181,20 +177,23 @@ REPORTS = {
 }
 
 
+def run_report(fn, f: Filters) -> Result:
+    """Run one report in a read transaction with enough sort memory for the percentile and window sorts of
+    a large range (PostgreSQL otherwise spills them to disk) and without JIT (predictable latency)."""
+    with transaction.atomic():
+        if is_postgres():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL jit = off")
+        return fn(f)
+
+
 # ---------------------------------------------------------------- helpers
 
 
 def _tickets(f: Filters):
     qs = Ticket.objects.filter(created_at__gte=f.start, created_at__lt=f.end, merged_into__isnull=True)
     return qs.filter(team_id=f.team_id) if f.team_id is not None else qs
-
-
-def _percentile_groups(value_sql: str, from_where: str, params: list) -> dict:
-    groups = percentiles(value_sql=value_sql, group_sql="t.team_id", from_where_sql=from_where, params=params)
-    overall = percentiles(value_sql=value_sql, group_sql="0", from_where_sql=from_where, params=params)
-    if overall:
-        groups[ALL] = next(iter(overall.values()))
-    return groups
 
 
 def _team_names() -> dict:
