@@ -3,14 +3,17 @@ away; automation rules and webhook deliveries go to Celery."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from tickets import events
 from tickets.models import TicketEvent
 
 from . import sla, webhooks
 from .automation import current_depth
-from .models import AutomationRule, Trigger
+from .models import AutomationRule, TicketSla, Trigger
 
 
 def connect() -> None:
@@ -24,15 +27,18 @@ def connect() -> None:
 
 def on_ticket(kind: str, data: dict[str, Any]) -> None:
     ticket_id = data["ticket_id"]
-    state, previous = sla.recompute(ticket_id)
+    state, _previous = sla.recompute(ticket_id)
     if kind == "ticket.created":
         _enqueue(Trigger.TICKET_CREATED, ticket_id, "created")
-    elif state is not None and previous and previous != state.last_status:
+    elif state is not None:
+        recent = timezone.now() - timedelta(minutes=10)
         change = (
-            TicketEvent.objects.filter(ticket_id=ticket_id, kind__in=("status", "reopened"))
+            TicketEvent.objects.filter(ticket_id=ticket_id, kind__in=("status", "reopened"), created_at__gte=recent)
             .order_by("-id").values_list("pk", flat=True).first()
         )  # fmt: skip
-        _enqueue(Trigger.STATUS_CHANGED, ticket_id, f"status:{change or state.last_status}")
+        # A conditional update claims the change: concurrent listeners cannot both fire for it.
+        if change and TicketSla.objects.filter(pk=ticket_id, last_status_event__lt=change).update(last_status_event=change):
+            _enqueue(Trigger.STATUS_CHANGED, ticket_id, f"status:{change}")
 
 
 def on_message(kind: str, data: dict[str, Any]) -> None:

@@ -98,6 +98,8 @@ class TicketSla(models.Model):
     breaches = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     last_status = models.CharField(max_length=10, blank=True)
+    # The newest status TicketEvent automation has seen (status.changed fires once per such event).
+    last_status_event = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
