@@ -155,9 +155,12 @@ _NOT_MOVED = {("insights", "contactmerge"), ("insights", "nametoken")}
 def _move_related(source: Contact, target: Contact) -> dict[str, int]:
     """Repoint every foreign key to `source` (tickets, identities, messages, notes, other apps' rows)."""
     moved: dict[str, int] = {}
-    for relation in Contact._meta.related_objects:
+    # include_hidden: other apps point at contacts with related_name="+" too (chat sessions).
+    for relation in Contact._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and relation.one_to_many):
+            continue
         model = relation.related_model
-        if not relation.many_to_one or (model._meta.app_label, model._meta.model_name) in _NOT_MOVED:
+        if (model._meta.app_label, model._meta.model_name) in _NOT_MOVED:
             continue
         name = relation.field.name
         try:

@@ -31,6 +31,7 @@ class ArticleSerializer(serializers.ModelSerializer):
             "translation_of", "url", "author", "views", "helpful_yes", "helpful_no", "created_at", "updated_at", "published_at",
         ]  # fmt: skip
         read_only_fields = ["id", "html", "url", "author", "views", "helpful_yes", "helpful_no", "created_at", "updated_at", "published_at"]
+        validators = []  # uniqueness is the service's job (it answers with a clear message)
         extra_kwargs = {"slug": {"required": False, "allow_blank": True, "validators": []}, "body": {"required": False}}
 
     def get_url(self, article: Article) -> str:
