@@ -179,7 +179,7 @@ def _uidvalidity(conn) -> int:
 def _new_uids(conn, last_uid: int) -> list[int]:
     typ, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*")
     if typ != "OK":
-        raise ImapError(_("The server refused to list new messages."))
+        raise ImapError(_("The server refused to list new messages: %(answer)s") % {"answer": _answer(typ, data)})
     uids = [int(u) for chunk in data if chunk for u in chunk.split()]
     return sorted(u for u in uids if u > last_uid)  # "n:*" always includes the highest UID
 
@@ -205,6 +205,8 @@ def _batches(conn, uids: list[int], batch_size: int):
 
 def _sizes(conn, uids: list[int]) -> dict[int, int]:
     typ, data = conn.uid("FETCH", _uid_set(uids), "(UID RFC822.SIZE)")
+    if typ != "OK":
+        raise ImapError(_("The server refused to list message sizes: %(answer)s") % {"answer": _answer(typ, data)})
     sizes = {}
     for item in data or []:
         head = item[0] if isinstance(item, tuple) else item
@@ -233,7 +235,7 @@ def _fetch(conn, group: list[tuple[int, int]], max_bytes: int):
 def _bodies(conn, uids: list[int], item: str) -> dict[int, bytes]:
     typ, data = conn.uid("FETCH", _uid_set(uids), f"(UID {item})")
     if typ != "OK":
-        raise ImapError(_("The server refused to hand out messages."))
+        raise ImapError(_("The server refused to hand out messages: %(answer)s") % {"answer": _answer(typ, data)})
     bodies = {}
     for entry in data or []:
         if isinstance(entry, tuple) and len(entry) >= 2:
@@ -246,7 +248,9 @@ def _bodies(conn, uids: list[int], item: str) -> dict[int, bytes]:
 def _mark_processed(conn, mailbox: Mailbox, uids: list[int]) -> None:
     uid_set = _uid_set(uids)
     if not mailbox.processed_folder:
-        conn.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
+        typ, data = conn.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
+        if typ != "OK":
+            raise ImapError(_("Could not mark processed mail as read: %(answer)s") % {"answer": _answer(typ, data)})
         return
     folder = _quote(mailbox.processed_folder)
     conn.create(folder)  # "already exists" is a NO: fine
@@ -257,8 +261,15 @@ def _mark_processed(conn, mailbox: Mailbox, uids: list[int]) -> None:
     typ, _data = conn.uid("COPY", uid_set, folder)
     if typ != "OK":
         raise ImapError(_("Could not copy processed mail to %(folder)s.") % {"folder": mailbox.processed_folder})
-    conn.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen \Deleted)")
+    typ, data = conn.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen \Deleted)")
+    if typ != "OK":
+        raise ImapError(_("Could not remove processed mail from the folder: %(answer)s") % {"answer": _answer(typ, data)})
     conn.expunge()
+
+
+def _answer(typ, data) -> str:
+    text = b" ".join(d for d in (data or []) if isinstance(d, bytes)).decode(errors="replace")
+    return f"{typ} {text}".strip()[:300]
 
 
 def _capabilities(conn) -> set[str]:

@@ -208,7 +208,13 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
             return data.decode(candidate)
         except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode(charset or "cp1252", errors="replace") if charset else data.decode("cp1252", errors="replace")
+    if charset and charset not in SINGLE_BYTE and charset != "utf-8":
+        # A multi-byte text with a few broken bytes: a few replacement characters beat mojibake.
+        return data.decode(charset, errors="replace")
+    try:
+        return data.decode("cp1252")  # the usual truth behind a wrong label
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _charset(declared: str | None) -> str | None:

@@ -7,6 +7,7 @@ Nothing is installed system-wide and no system service is touched; `stop()` ends
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -15,6 +16,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+import psutil
 
 DOVECOT = os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot")
 
@@ -113,6 +116,7 @@ class Dovecot:
     def stop(self) -> None:
         if self.proc is None:
             return
+        children = self._children()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(10)
@@ -120,7 +124,11 @@ class Dovecot:
             self.proc.kill()
             self.proc.wait(5)
         self.proc = None
-        # Children (imap, auth) exit with the master; wait until the port is free again.
+        # imap processes serving clients may outlive the master: a stop ends them too.
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        psutil.wait_procs(children, timeout=5)
         deadline = time.time() + 10
         while time.time() < deadline and _listening(self.host, self.port):
             time.sleep(0.05)
@@ -130,9 +138,20 @@ class Dovecot:
         self.start()
 
     def kill_connections(self) -> None:
-        """Drop every client connection at once, the way a crashing server does (the master survives)."""
-        self.stop()
-        self.start()
+        """Drop every client connection at once, the way a crashing imap process does (the master survives)."""
+        imap = [c for c in self._children() if _name(c) in {"imap", "imap-login"}]
+        for child in imap:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        psutil.wait_procs(imap, timeout=5)
+
+    def _children(self) -> list:
+        if self.proc is None:
+            return []
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.Error:
+            return []
 
     def log(self) -> str:
         parts = []
@@ -171,6 +190,13 @@ class Dovecot:
                 return
             time.sleep(0.05)
         raise RuntimeError("dovecot did not start listening:\n" + self.log())
+
+
+def _name(process) -> str:
+    try:
+        return " ".join(process.cmdline()).replace("dovecot/", "").split()[0]
+    except (psutil.Error, IndexError):
+        return ""
 
 
 def _listening(host: str, port: int) -> bool:

@@ -1,0 +1,239 @@
+"""The poller against a real dovecot: the whole corpus, IDLE, UIDVALIDITY, dropped connections, flags."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+from django.contrib import admin as django_admin
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.test import RequestFactory
+
+from mail import imap
+from mail.idle import IdleWatcher
+from mail.imap import ImapError, poll
+from mail.models import Mailbox
+from tests.factories import AgentFactory, ContactFactory, MessageFactory, TicketFactory
+from tickets.models import Message, Ticket
+
+from .conftest import MANIFEST, corpus_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SEEDED = {
+    "<helpdesk.0a2f57927e77.8232972060@example.com>": "bounce",
+    "<helpdesk.4d6e984e2c89.5307731170@example.com>": "ooo",
+    "<helpdesk.e18fba379d82.8254431229@example.com>": "autoreply",
+}
+
+
+def simple(n: int, subject: str = "Question") -> bytes:
+    return (
+        f"From: Customer {n} <c{n}@example.org>\r\nTo: support@example.com\r\nSubject: {subject} {n}\r\n"
+        f"Message-ID: <msg{n}@example.org>\r\nDate: Tue, 04 Mar 2025 10:{n % 60:02d}:00 +0000\r\n\r\nBody {n}\r\n"
+    ).encode()
+
+
+def seed_corpus_world(mailbox):
+    """What the corpus assumes exists: agent Anna, ticket 1042 of Marcus, the desk's earlier outbound mail."""
+    AgentFactory(username="anna", email="anna.lindqvist@example.com", teams=[mailbox.team])
+    marcus = ContactFactory(name="Marcus Hale", email="marcus.hale@example.net")
+    TicketFactory(pk=1042, contact=marcus, team=mailbox.team, subject="Refund", status="pending")
+    seeded = {}
+    for message_id, label in SEEDED.items():
+        ticket = TicketFactory(team=mailbox.team, subject=f"earlier {label}", status="resolved")
+        seeded[message_id] = MessageFactory(
+            ticket=ticket, direction="outbound", author_contact=None, delivery_status="sent", external_id=message_id
+        )
+    return seeded
+
+
+def test_whole_corpus_through_imap_lands_as_the_manifest_says(mailbox, imap_account):
+    seeded = seed_corpus_world(mailbox)
+    tickets_before = Ticket.objects.count()
+    imap_account.append(*[corpus_bytes(c["file"]) for c in MANIFEST])
+
+    result = poll(mailbox.pk)
+
+    assert result.fetched == len(MANIFEST)
+    by_file = {}
+    for case in MANIFEST:
+        from mail.parsing import parse_message
+
+        external_id = parse_message(corpus_bytes(case["file"])).external_id
+        by_file[case["file"]] = Message.objects.filter(channel="email", external_id=external_id).first()
+    # Duplicates stored once; every non-auto message stored.
+    assert Counter(Message.objects.filter(direction="inbound").values_list("external_id", flat=True)).most_common(1)[0][1] == 1
+    threads: dict[str, set[int]] = {}
+    for case in MANIFEST:
+        stored = by_file[case["file"]]
+        if case["auto"]:
+            if stored is not None:  # stored only on the ticket it answers, which stays resolved
+                assert stored.meta.get("auto") and stored.ticket.status == "resolved"
+            continue
+        assert stored is not None, case["file"]
+        assert stored.direction == "inbound" and stored.author_agent_id is None
+        if case["visible_text_contains"]:
+            assert case["visible_text_contains"] in stored.text, case["file"]
+        if case["visible_text_excludes"]:
+            assert case["visible_text_excludes"] not in stored.text and case["visible_text_excludes"] in stored.full_text
+        attachments = list(stored.attachments.all())
+        assert sum(not a.inline for a in attachments) == case["attachments"], case["file"]
+        assert sum(a.inline for a in attachments) == case["inline"], case["file"]
+        for needle in case["must_not_contain_in_html"]:
+            assert needle not in stored.html
+        if case["thread"]:
+            threads.setdefault(case["thread"], set()).add(stored.ticket_id)
+    assert all(len(ids) == 1 for ids in threads.values()), threads
+    assert threads["ticket-1042"] == {1042}
+    assert len(set().union(*threads.values())) == len(threads)  # different threads, different tickets
+    # Bounce: the outbound message is failed; auto-replies reopened nothing and opened nothing.
+    bounced = seeded["<helpdesk.0a2f57927e77.8232972060@example.com>"]
+    bounced.refresh_from_db()
+    assert bounced.delivery_status == "failed"
+    standalone = [c for c in MANIFEST if not c["auto"] and not c["thread"] and not c["duplicate_of"]]
+    expected_new = len(standalone) + len([t for t in threads if t != "ticket-1042"])
+    assert Ticket.objects.count() - tickets_before == expected_new
+    # The agent's own reply (015) is a customer-side message, flagged.
+    assert by_file["015-thread-2-agent-reply.eml"].meta.get("from_agent_address") is True
+    # Every message is marked seen on the server, and a second poll finds nothing new.
+    assert all("\\Seen" in flags for flags in imap_account.flags().values())
+    assert poll(mailbox.pk).fetched == 0
+
+
+def test_messages_are_marked_seen_only_after_their_ticket_committed(mailbox, imap_account):
+    imap_account.append(simple(1), simple(2), simple(3))
+    seen_while_storing = []
+
+    def check(uid, message):
+        assert Message.objects.filter(pk=message.pk).exists()  # committed: visible to this new query
+        seen_while_storing.append("\\Seen" in imap_account.flags()[uid])
+        if uid == 2:
+            raise RuntimeError("worker died after storing the second message")
+
+    with pytest.raises(RuntimeError):
+        poll(mailbox.pk, after_message=check)
+    assert seen_while_storing == [False, False]
+    assert not any("\\Seen" in f for f in imap_account.flags().values())  # the batch was never flagged
+
+    result = poll(mailbox.pk)  # the next run resumes
+    assert result.fetched == 3 and Message.objects.count() == 3  # two recognised, one new: none twice
+    assert all("\\Seen" in f for f in imap_account.flags().values())
+
+
+def test_connection_dropped_mid_fetch_loses_nothing_and_stores_nothing_twice(mailbox, imap_account, dovecot):
+    imap_account.append(*[simple(n) for n in range(1, 11)])
+
+    def crash(uid, message):
+        if uid == 6:
+            dovecot.kill_connections()  # server restart in the middle of the second batch
+
+    with pytest.raises(ImapError):
+        poll(mailbox.pk, batch_size=4, after_message=crash)
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 4 and "dropped" in mailbox.last_error
+
+    result = poll(mailbox.pk, batch_size=4)
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == sorted(f"<msg{n}@example.org>" for n in range(1, 11))
+    assert result.stored == 6  # uids 5..10 again: 5 and 6 recognised as already stored
+    assert Ticket.objects.count() == 10
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 10 and mailbox.last_error == ""
+
+
+def test_uidvalidity_change_refetches_without_duplicates(mailbox, imap_account, dovecot):
+    imap_account.append(simple(1), simple(2))
+    poll(mailbox.pk)
+    old_validity = Mailbox.objects.get(pk=mailbox.pk).uidvalidity
+
+    dovecot.stop()
+    dovecot.wipe_mailbox(imap_account.user)  # a server migration: new UIDs for the same mail
+    time.sleep(1.1)  # dovecot derives UIDVALIDITY from the clock (seconds)
+    dovecot.start()
+    imap_account.append(simple(1), simple(2), simple(3))
+
+    result = poll(mailbox.pk)
+    mailbox.refresh_from_db()
+    assert result.uidvalidity_changed and mailbox.uidvalidity != old_validity
+    assert Message.objects.count() == 3 and result.stored == 3  # 1 and 2 recognised, 3 new
+    assert Ticket.objects.count() == 3
+
+
+def test_processed_mail_can_be_moved_to_another_folder(mailbox, imap_account):
+    mailbox.processed_folder = "Processed"
+    mailbox.save()
+    imap_account.append(simple(1), simple(2))
+    poll(mailbox.pk)
+    assert imap_account.count("INBOX") == 0 and imap_account.count("Processed") == 2
+    assert Message.objects.count() == 2
+
+
+def test_idle_picks_up_new_mail_without_waiting_for_the_interval(mailbox, imap_account):
+    mailbox.poll_interval = 3600
+    mailbox.save()
+    watcher = IdleWatcher(mailbox.pk, lambda mailbox_id: poll(mailbox_id), idle_seconds=5)
+    watcher.start()
+    try:
+        assert watcher.connected.wait(15), "IDLE watcher did not connect"
+        imap_account.append(simple(42, "Urgent"))
+        deadline = time.time() + 20
+        while time.time() < deadline and not Message.objects.filter(external_id="<msg42@example.org>").exists():
+            time.sleep(0.1)
+        assert Message.objects.filter(external_id="<msg42@example.org>").exists()
+        assert watcher.supported is True
+    finally:
+        watcher.stop()
+        watcher.join(15)
+
+
+def test_idle_watcher_reconnects_after_a_server_restart(mailbox, imap_account, dovecot):
+    watcher = IdleWatcher(mailbox.pk, lambda mailbox_id: poll(mailbox_id), idle_seconds=5)
+    watcher.start()
+    try:
+        assert watcher.connected.wait(15)
+        dovecot.restart()
+        imap_account.append(simple(7))
+        deadline = time.time() + 30
+        while time.time() < deadline and not Message.objects.filter(external_id="<msg7@example.org>").exists():
+            time.sleep(0.2)
+        assert Message.objects.filter(external_id="<msg7@example.org>").exists()
+    finally:
+        watcher.stop()
+        watcher.join(15)
+
+
+def test_test_connection_reports_success_and_clear_errors(mailbox, imap_account):
+    assert "IDLE supported" in imap.test_connection(mailbox)
+    mailbox.imap_password = "wrong"
+    with pytest.raises(ImapError, match="rejected the user name or password"):
+        imap.test_connection(mailbox)
+    mailbox.imap_port = 1  # nothing listens there
+    with pytest.raises(ImapError, match="refused the connection"):
+        imap.test_connection(mailbox)
+    mailbox.imap_host = "no-such-host.invalid"
+    with pytest.raises(ImapError, match="could not be found"):
+        imap.test_connection(mailbox)
+
+
+def test_admin_test_connection_action_shows_the_error(mailbox):
+    mailbox.imap_password = "wrong"
+    mailbox.save()
+    admin_user = AgentFactory(is_staff=True, is_superuser=True)
+    request = RequestFactory().post("/admin/mail/mailbox/")
+    request.user = admin_user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    model_admin = django_admin.site._registry[Mailbox]
+    model_admin.test_connection_action(request, Mailbox.objects.filter(pk=mailbox.pk))
+    (shown,) = [str(m) for m in request._messages]
+    assert "rejected the user name or password" in shown and "wrong" not in shown
+
+
+def test_poll_failure_is_recorded_on_the_mailbox(mailbox):
+    mailbox.imap_password = "wrong"
+    mailbox.save()
+    with pytest.raises(ImapError):
+        poll(mailbox.pk)
+    mailbox.refresh_from_db()
+    assert "rejected" in mailbox.last_error
