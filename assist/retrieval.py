@@ -1,8 +1,11 @@
 """Lexical retrieval over the assist index (BM25 via `bm25s` on Snowball stems), optional semantic re-rank.
 
-The documents live in the DB (`IndexDoc`, with their stems precomputed). Each process keeps one BM25 matrix
-over them and rebuilds it when `IndexState.generation` has moved, so every web and worker process sees an
-edit made by any other one on its next query. Building is cheap (stems are stored): ~10 ms per thousand docs.
+The documents live in the DB (`IndexDoc`, upserted one by one as their sources change, stems precomputed).
+Each process keeps one BM25 matrix over them and rebuilds it when `IndexState.generation` has moved, so every
+web and worker process sees an edit made by any other one. Building costs ~70 µs per doc on this machine: up to
+SYNC_REBUILD_MAX docs the query waits for it (a few hundred ms at most); above, the query is answered from the
+previous matrix while one background thread rebuilds, and hits are re-read from the DB so a deleted or edited
+answer is never served stale.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from . import text as textlib
 
 log = logging.getLogger(__name__)
 
+SYNC_REBUILD_MAX = 5000
 CANDIDATES = 20  # lexical candidates handed to the re-ranker
 OTHER_LANGUAGE_WEIGHT = 0.6  # a doc in another language than the question still counts, less
 
@@ -47,6 +51,7 @@ class _Index:
 
 _lock = threading.Lock()
 _index: _Index | None = None
+_rebuilding = False
 
 
 def search(
@@ -68,7 +73,7 @@ def search(
     query_tokens = textlib.tokens(query, language)
     if not query_tokens:
         return []
-    index = current_index()
+    index, stale = _current()
     if index.retriever is None:
         return []
     scores = np.asarray(index.retriever.get_scores(query_tokens), dtype=np.float64)
@@ -100,6 +105,8 @@ def search(
         candidates.append(Hit(row["id"], row["source"], row["ref"], row["title"], row["answer"], row["url"], float(scores[i])))
         if len(candidates) >= limit:
             break
+    if stale:
+        candidates = _fresh(candidates)
     if rerank is None:
         rerank = semantic_enabled()
     if rerank and len(candidates) > 1:
@@ -111,17 +118,62 @@ def search(
 
 def current_index() -> _Index:
     """This process's BM25 matrix, rebuilt from the DB when another writer moved the generation."""
+    return _current()[0]
+
+
+def _current() -> tuple[_Index, bool]:
+    """(matrix, stale): stale while a large index is being rebuilt in the background."""
     global _index
     from .models import IndexState
 
     generation = IndexState.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
     index = _index
     if index is not None and index.generation == generation:
-        return index
+        return index, False
+    if index is not None and len(index.rows) > SYNC_REBUILD_MAX:
+        _rebuild_in_background()
+        return index, True
     with _lock:
         if _index is None or _index.generation != generation:
             _index = _build(generation)
-        return _index
+        return _index, False
+
+
+def _fresh(candidates: list[Hit]) -> list[Hit]:
+    """Re-read hits from a stale matrix: drop deleted docs, take edited answers as they are now."""
+    from dataclasses import replace
+
+    from .models import IndexDoc
+
+    current = {row["id"]: row for row in IndexDoc.objects.filter(pk__in=[h.doc_id for h in candidates]).values("id", "title", "answer", "url")}
+    return [replace(h, title=current[h.doc_id]["title"], answer=current[h.doc_id]["answer"], url=current[h.doc_id]["url"]) for h in candidates if h.doc_id in current]
+
+
+def _rebuild_in_background() -> None:
+    global _rebuilding
+    with _lock:
+        if _rebuilding:
+            return
+        _rebuilding = True
+
+    def work() -> None:
+        global _index, _rebuilding
+        from django.db import close_old_connections
+
+        from .models import IndexState
+
+        try:
+            generation = IndexState.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+            fresh = _build(generation)
+            with _lock:
+                _index = fresh
+        except Exception:
+            log.exception("background rebuild of the suggestion index failed")
+        finally:
+            close_old_connections()
+            _rebuilding = False
+
+    threading.Thread(target=work, name="assist-index-rebuild", daemon=True).start()
 
 
 def semantic_enabled() -> bool:

@@ -119,3 +119,18 @@ def test_rebuild_reindexes_from_the_sources(desk):
     counts = indexing.rebuild()
     # Fixed docs above came from no source row: a rebuild keeps only what the sources hold.
     assert IndexDoc.objects.count() == sum(counts.values())
+
+
+def test_a_large_index_answers_from_the_previous_matrix_while_it_rebuilds(desk, monkeypatch):
+    """Above SYNC_REBUILD_MAX docs a query never waits for a rebuild, and never serves a deleted answer."""
+    monkeypatch.setattr(retrieval, "SYNC_REBUILD_MAX", 3)
+    monkeypatch.setattr(retrieval, "_rebuild_in_background", lambda: None)  # keep the old matrix for this check
+    assert ask(desk, "I forgot my password, how do I reset it?")[0]["ref"] == 1
+    old = retrieval.current_index()
+    IndexDoc.objects.filter(source="canned", ref=1).update(answer="Edited answer about the password reset.")
+    indexing.upsert_doc("canned", 90, title="Unrelated", match="unrelated words", answer="Unrelated.")
+    results = ask(desk, "I forgot my password, how do I reset it?")
+    assert retrieval.current_index() is old
+    assert results[0]["text"] == "Edited answer about the password reset."
+    indexing.remove_doc("canned", 1)
+    assert all(r["ref"] != 1 or r["source"] != "canned" for r in ask(desk, "I forgot my password, how do I reset it?"))
