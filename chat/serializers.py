@@ -51,6 +51,8 @@ class WidgetSerializer(serializers.ModelSerializer):
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):
+    shortcut = serializers.CharField(max_length=41)
+
     class Meta:
         model = CannedResponse
         fields = ["id", "shortcut", "title", "body", "team", "owner", "usage_count"]
@@ -58,4 +60,7 @@ class CannedResponseSerializer(serializers.ModelSerializer):
         validators = []  # the conditional unique constraints are checked in the view
 
     def validate_shortcut(self, value: str) -> str:
-        return value.lstrip("/").lower()
+        value = value.strip().lstrip("/").lower()
+        if not re.match(r"^[a-z0-9_-]{1,40}$", value):
+            raise serializers.ValidationError(_("Letters, digits, - and _ only."))
+        return value
