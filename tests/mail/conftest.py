@@ -7,7 +7,6 @@ import itertools
 import json
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -105,12 +104,17 @@ def mailbox(db, imap_account):
 
 
 class SmtpSink:
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
+    """aiosmtpd on a free port; `stop()`/`start()` take the server away and bring it back on the same port."""
 
+    def __init__(self) -> None:
         self.messages: list = []
         self.refuse_with: str | None = None
         self.port = free_port()
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
         sink = self
 
         class Handler:
@@ -118,11 +122,15 @@ class SmtpSink:
                 if sink.refuse_with:
                     return sink.refuse_with
                 sink.messages.append(envelope)
-                sink.received.set()
                 return "250 OK"
 
-        self.received = threading.Event()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     @property
     def url(self) -> str:
@@ -138,6 +146,6 @@ class SmtpSink:
 @pytest.fixture
 def smtp_sink():
     sink = SmtpSink()
-    sink.controller.start()
+    sink.start()
     yield sink
-    sink.controller.stop()
+    sink.stop()
