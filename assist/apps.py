@@ -17,17 +17,16 @@ class AssistConfig(AppConfig):
         events.subscribe("ticket.updated", summary.on_ticket_updated)
         events.subscribe("ticket.created", classifier.on_ticket_created)
         events.subscribe("article.published", indexing.on_article_event)
+        events.subscribe("survey.answered", indexing.on_ticket_event)
         # Other apps' models, when they have landed: keep the index in step with their edits.
         for label, saved, deleted in (
             ("chat.CannedResponse", indexing.on_canned_saved, indexing.on_canned_deleted),
             ("knowledge.Article", indexing.on_article_saved, indexing.on_article_deleted),
-            ("feedback.Survey", indexing.on_survey_saved, None),
         ):
             model = indexing.optional_model(label)
             if model is not None:
                 post_save.connect(saved, sender=model, dispatch_uid=f"assist-{label}-save")
-                if deleted is not None:
-                    post_delete.connect(deleted, sender=model, dispatch_uid=f"assist-{label}-delete")
+                post_delete.connect(deleted, sender=model, dispatch_uid=f"assist-{label}-delete")
 
         ui.register_ticket_panel("assist/suggestions_panel.html", context=panels.suggestions_context, column="composer", order=20)
         ui.register_ticket_panel("assist/predictions_panel.html", context=panels.predictions_context, column="side", order=20)

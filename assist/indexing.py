@@ -3,7 +3,7 @@
 - canned responses (chat app): on save/delete;
 - knowledge-base articles (knowledge app): on `article.published` and on save/delete; only published, public
   or internal articles are indexed (agents may paste internal ones, they link only public ones);
-- past replies: when a ticket is resolved or closed, or its survey is answered, the last agent reply is indexed
+- past replies: when a ticket is resolved or closed, or its survey is answered (`survey.answered`), the last agent reply is indexed
   against the customer's question if the survey rated it well.
 
 Other apps are read lazily (`apps.get_model`): nothing breaks while they have not landed.
@@ -151,8 +151,10 @@ def on_article_deleted(sender, instance, **kwargs) -> None:
     transaction.on_commit(lambda pk=instance.pk: remove_doc(Source.ARTICLE, pk))
 
 
-def on_survey_saved(sender, instance, **kwargs) -> None:
-    transaction.on_commit(lambda pk=instance.ticket_id: index_ticket(pk))
+def on_ticket_event(kind: str, data: dict) -> None:
+    """A survey was answered: the ticket's reply may now qualify (or no longer)."""
+    if data.get("ticket_id"):
+        index_ticket(int(data["ticket_id"]))
 
 
 # ---------------------------------------------------------------- helpers
@@ -195,6 +197,9 @@ def _bump() -> None:
 def _article_text(article) -> str:
     from tickets.sanitize import html_to_text
 
+    plain = getattr(article, "text", "") or ""
+    if plain.strip():
+        return plain
     html = getattr(article, "html", "") or ""
     return html_to_text(html) if html.strip() else (getattr(article, "body", "") or "")
 

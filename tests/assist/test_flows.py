@@ -1,13 +1,7 @@
-"""The chat flow engine, driven directly (the websocket tests in test_flows_ws.py drive it through the widget).
-
-A session here is the minimum the engine reads from the chat app's ChatSession: pk, widget (language),
-widget_id, team_id. Bot messages go through tickets.services.reply like everywhere else.
-"""
+"""The chat flow engine, driven directly with real chat sessions (test_flows_ws.py drives it through the
+visitor websocket and the chat app's pre-routing hook)."""
 
 from __future__ import annotations
-
-import itertools
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -17,53 +11,11 @@ from assist.flows.definition import validate
 from assist.flows.report import flow_report
 from assist.flows.services import InvalidFlow, on_chat_ended, save_flow
 from assist.models import Flow, FlowRun, RunStatus
+from chat.models import ChatSession, Widget
 from tests.factories import ContactFactory, MessageFactory, TeamFactory, TicketFactory
-from tickets.adapters import get_adapter, register_adapter, unregister_adapter
 from tickets.models import Message
 
 pytestmark = pytest.mark.django_db
-_ids = itertools.count(1000)
-
-
-class _Recorder:
-    """Stands in for the chat app's adapter while that app is not installed: records what the bot sent."""
-
-    queued = False
-
-    def check(self, ticket):
-        return None
-
-    def send(self, message):
-        return f"rec-{message.pk}"
-
-
-@pytest.fixture(autouse=True)
-def chat_adapter():
-    own = get_adapter("chat") is None
-    if own:
-        register_adapter("chat", _Recorder())
-    yield
-    if own:
-        unregister_adapter("chat")
-
-
-@dataclass
-class Widget:
-    pk: int
-    language: str = "en"
-    business_hours: dict = field(default_factory=dict)
-    team_id: int | None = None
-
-
-@dataclass
-class Session:
-    pk: int
-    widget: Widget
-    team_id: int | None = None
-
-    @property
-    def widget_id(self):
-        return self.widget.pk
 
 
 FLOW = {
@@ -89,17 +41,19 @@ def setup():
     support, billing = TeamFactory(name="Support"), TeamFactory(name="Billing")
     definition = {**FLOW, "steps": [dict(s) for s in FLOW["steps"]]}
     next(s for s in definition["steps"] if s["id"] == "billing")["team"] = billing.pk
-    flow = Flow.objects.create(name="Main", widget_id=7, active=True)
+    widget = Widget.objects.create(name="Shop", public_key="flowtest", team=support)
+    flow = Flow.objects.create(name="Main", widget_id=widget.pk, active=True)
     save_flow(flow=flow, definition=definition)
-    return {"support": support, "billing": billing, "flow": flow, "definition": definition}
+    return {"support": support, "billing": billing, "flow": flow, "definition": definition, "widget": widget}
 
 
 class Chat:
     """One visitor conversation: say() posts the visitor's message and runs the hook like the chat app does."""
 
-    def __init__(self, team, contact=None):
+    def __init__(self, team, contact=None, widget=None):
         self.ticket = TicketFactory(channel="chat", team=team, contact=contact or ContactFactory())
-        self.session = Session(pk=next(_ids), widget=Widget(pk=7))
+        widget = widget or Widget.objects.get(public_key="flowtest")
+        self.session = ChatSession.objects.create(widget=widget, team=team, ticket=self.ticket, token_hash="x")
 
     def say(self, text):
         message = MessageFactory(ticket=self.ticket, channel="chat", text=text)
@@ -180,7 +134,6 @@ def test_kb_step_offers_articles_and_resolves(setup):
     assert chat.run().status == RunStatus.HANDOFF
 
     chat2 = Chat(setup["support"])
-    chat2.session.pk = next(_ids)
     definition = {"start": "kb", "steps": [{"id": "kb", "type": "kb", "text": "These may help:", "limit": 2, "resolved": "bye", "unresolved": None},
                                            {"id": "bye", "type": "end", "text": "Great!"}]}  # fmt: skip
     save_flow(flow=setup["flow"], definition=definition)
@@ -220,8 +173,8 @@ def test_a_conversation_in_progress_keeps_its_version(setup):
 
 
 def test_no_flow_for_the_widget_means_routing(setup):
-    chat = Chat(setup["support"])
-    chat.session.widget = Widget(pk=99)
+    other = Widget.objects.create(name="Other", public_key="noflow", team=setup["support"])
+    chat = Chat(setup["support"], widget=other)
     assert chat.say("hi") is False
     assert not FlowRun.objects.exists()
 
