@@ -25,7 +25,7 @@ def test_award_reaches_the_agents_socket_with_total_and_badge(asgi_server):
         mine = await ws_connect(asgi_server, "/ws/agent/", cookie=session_cookie(bob))
         other = await ws_connect(asgi_server, "/ws/agent/", cookie=session_cookie(carol))
         await asyncio.sleep(0.3)  # both sockets have joined their groups
-        await asyncio.to_thread(award, agent_id=bob.pk, reason="ticket_resolved", ref="ticket:1")
+        await asyncio.to_thread(_closing, award, agent_id=bob.pk, reason="ticket_resolved", ref="ticket:1")
         points = await mine.recv_until(lambda f: f["type"] == "points", timeout=10)
         nudge = await other.recv_until(lambda f: f["type"] == "leaderboard", timeout=10)
         stray = [f async for f in _drain(other) if f["type"] == "points"]
@@ -45,3 +45,13 @@ async def _drain(ws):
             yield await ws.recv(timeout=0.5)
         except TimeoutError:
             return
+
+
+def _closing(fn, *args, **kwargs):
+    """Run in a worker thread and close that thread's DB connection (the test database is dropped after)."""
+    from django.db import connection
+
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        connection.close()
