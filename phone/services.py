@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import time
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -22,6 +24,8 @@ from .parsing import MediaRef, media_refs, opt_keyword, parse_sms, parse_status,
 from .twilio_api import DownloadError, download
 
 log = logging.getLogger(__name__)
+
+MEDIA_BUDGET_SECONDS = 8  # Twilio gives up on a webhook after 15 s and retries it
 
 
 def receive_message(params: Mapping[str, str]) -> Message | None:
@@ -61,7 +65,7 @@ def receive_message(params: Mapping[str, str]) -> Message | None:
     if message is not None and failed:
         from .tasks import fetch_pending_media
 
-        transaction.on_commit(lambda: fetch_pending_media.delay(message.pk))
+        transaction.on_commit(partial(fetch_pending_media.delay, message.pk))
     return message
 
 
@@ -125,8 +129,13 @@ def _number(params: Mapping[str, str]) -> PhoneNumber | None:
 
 
 def _download_media(refs: list[MediaRef]) -> tuple[tuple[InboundAttachment, ...], list[MediaRef]]:
+    """Download what fits in the time Twilio waits for our answer; the rest is fetched later by a task."""
     attachments, failed = [], []
+    deadline = time.monotonic() + MEDIA_BUDGET_SECONDS
     for ref in refs:
+        if time.monotonic() > deadline:
+            failed.append(ref)
+            continue
         try:
             content, content_type = download(ref.url)
         except DownloadError as exc:
