@@ -1,0 +1,124 @@
+"""Real browsers (Debian Chromium via Playwright): a visitor on /widget/demo/ and an agent on /agent/chats/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.models import ChatSession
+from tests.chat.conftest import CannedFactory, WidgetFactory
+from tests.conftest import login_page
+from tests.factories import AgentFactory, TeamFactory
+from tickets.models import AgentProfile, Message
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server, pytest.mark.browser]
+
+
+def visitor_page(browser, server):
+    page = browser.new_context().new_page()
+    page.goto(server.url + "/widget/demo/")
+    page.locator(".hd-launcher").click()
+    expect(page.locator(".hd-greeting")).to_be_visible()
+    return page
+
+
+def visitor_says(page, text: str) -> None:
+    page.locator(".hd-input").fill(text)
+    page.locator(".hd-input").press("Enter")
+    expect(page.locator(".hd-visitor:not(.hd-pending)", has_text=text)).to_be_visible()
+
+
+def accept_next_offer(agent) -> None:
+    offer = agent.locator(".offer").first
+    expect(offer).to_be_visible(timeout=10_000)
+    offer.locator("button.accept").click()
+
+
+def test_visitor_draft_shows_live_then_the_agent_answers_with_a_canned_shortcut(chat_server, browser):
+    team = TeamFactory(name="Support")
+    WidgetFactory(public_key="demo", team=team, allowed_domains=[], greeting="Hi! Ask us anything.")
+    alice = AgentFactory(username="alice", first_name="Alice", teams=[team])
+    AgentProfile.objects.filter(user=alice).update(availability="online")
+    CannedFactory(shortcut="thanks", title="Thanks for waiting", team=team, body="Thanks for waiting, {{agent.name}} here. Your ticket is #{{ticket.id}}.")
+
+    agent = login_page(browser, chat_server, "alice")
+    agent.goto(chat_server.url + "/agent/chats/")
+    expect(agent.locator("body[data-socket=open]")).to_have_count(1)
+
+    customer = visitor_page(browser, chat_server)
+    visitor_says(customer, "Hello, I need help with an order")
+    accept_next_offer(agent)
+    pane = agent.locator(".chat-pane:not([hidden])")
+    expect(pane.locator(".chat-timeline")).to_contain_text("Hello, I need help with an order")
+    expect(customer.locator(".hd-note")).to_contain_text("Alice")
+
+    # the visitor types; the agent sees the draft, marked as not sent, before it is sent
+    customer.locator(".hd-input").press_sequentially("My order number is 4711", delay=20)
+    draft = pane.locator(".chat-draft")
+    expect(draft).to_be_visible()
+    expect(draft.locator(".chat-draft-text")).to_have_text("My order number is 4711")
+    expect(draft.locator(".typing-label")).to_contain_text("not sent")
+    assert not Message.objects.filter(text__contains="4711").exists()
+    customer.locator(".hd-input").press("Enter")
+    expect(pane.locator(".chat-timeline")).to_contain_text("My order number is 4711")
+    expect(draft).to_be_hidden()
+
+    # the agent answers with /thanks: the list filters as they type, Enter inserts the expanded text
+    composer = pane.locator(".chat-text")
+    composer.click()
+    composer.press_sequentially("/than", delay=30)
+    expect(agent.locator(".canned-menu")).to_contain_text("/thanks")
+    composer.press("Enter")
+    ticket_id = ChatSession.objects.get(widget__public_key="demo").ticket_id
+    expected = f"Thanks for waiting, Alice here. Your ticket is #{ticket_id}."
+    expect(composer).to_have_value(expected)
+    composer.press("Enter")
+    expect(customer.locator(".hd-agent", has_text=expected)).to_be_visible()
+    expect(pane.locator(".chat-timeline")).to_contain_text(expected)
+    assert Message.objects.get(text=expected).author_agent_id == alice.pk
+
+
+def test_an_agent_handles_three_chats_at_once(chat_server, browser):
+    team = TeamFactory(name="Support")
+    WidgetFactory(public_key="demo", team=team, allowed_domains=[])
+    bob = AgentFactory(username="bob", first_name="Bob", teams=[team], profile={"max_chats": 3})
+    AgentProfile.objects.filter(user=bob).update(availability="online")
+
+    agent = login_page(browser, chat_server, "bob")
+    agent.goto(chat_server.url + "/agent/chats/")
+    expect(agent.locator("body[data-socket=open]")).to_have_count(1)
+
+    customers = []
+    for n in range(3):
+        page = visitor_page(browser, chat_server)
+        visitor_says(page, f"Question from customer {n}")
+        accept_next_offer(agent)
+        expect(agent.locator(".chat-item")).to_have_count(n + 1)
+        customers.append(page)
+
+    items = agent.locator(".chat-item")
+    # a draft in the first chat survives switching to the others
+    items.nth(0).click()
+    first_pane = agent.locator(".chat-pane:not([hidden])")
+    expect(first_pane.locator(".chat-timeline")).to_contain_text("customer 0")
+    first_pane.locator(".chat-text").fill("half-written answer")
+    items.nth(1).click()
+    expect(agent.locator(".chat-pane:not([hidden]) .chat-timeline")).to_contain_text("customer 1")
+
+    # a message in a chat that is not open shows as unread
+    visitor_says(customers[2], "Are you still there?")
+    expect(items.nth(2).locator(".chat-unread")).to_have_text("1")
+
+    for n in range(3):
+        items.nth(n).click()
+        pane = agent.locator(".chat-pane:not([hidden])")
+        if n == 0:
+            expect(pane.locator(".chat-text")).to_have_value("half-written answer")
+        pane.locator(".chat-text").fill(f"Answer for customer {n}")
+        pane.locator(".chat-text").press("Enter")
+    expect(items.nth(2).locator(".chat-unread")).to_have_text("")
+    for n, page in enumerate(customers):
+        expect(page.locator(".hd-agent", has_text=f"Answer for customer {n}")).to_be_visible()
+        expect(page.locator(".hd-agent", has_text=re.compile(rf"Answer for customer [^{n}]"))).to_have_count(0)
