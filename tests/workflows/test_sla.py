@@ -165,3 +165,38 @@ def test_ticket_json_has_the_sla_block_without_n_plus_one(team, policy, django_c
     }
     detail = client.get(f"/api/v1/tickets/{first.pk}/").json()
     assert detail["sla"]["policy"]["name"] == "Standard"
+
+
+def test_queue_sla_column_shows_how_close_each_visible_ticket_is(team, policy, django_capture_on_commit_callbacks):
+    agent = AgentFactory(teams=[team])
+    client = APIClient()
+    client.force_authenticate(agent)
+    now = datetime.now(UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        overdue = ingest(inbound(team, n=1, at=now - timedelta(hours=3))).ticket
+        soon = ingest(inbound(team, n=2, at=now - timedelta(minutes=50), sender_address="b@example.org")).ticket
+        later = ingest(inbound(team, n=3, at=now, sender_address="c@example.org")).ticket
+        foreign = ingest(inbound(TeamFactory(), n=4, at=now, sender_address="d@example.org")).ticket
+    with django_capture_on_commit_callbacks(execute=True):
+        sla.check_due()
+    ids = ",".join(str(t.pk) for t in (overdue, soon, later, foreign))
+    data = client.get(f"/api/v1/sla/?tickets={ids}").json()
+    assert str(foreign.pk) not in data
+    assert data[str(overdue.pk)]["breached"] == ["first_response"]
+    assert data[str(overdue.pk)]["badge"]["level"] == "breached" and "overdue" in data[str(overdue.pk)]["badge"]["text"]
+    assert data[str(soon.pk)]["badge"]["level"] == "warning"
+    assert data[str(later.pk)]["badge"]["level"] == "ok" and data[str(later.pk)]["badge"]["text"].startswith("First response in")
+
+
+def test_demo_seed_creates_policies_and_due_times(team, django_capture_on_commit_callbacks):
+    import io
+
+    from workflows import demo
+
+    TeamFactory(name="Billing")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ingest(inbound(team, at=datetime.now(UTC))).ticket
+    demo.seed(io.StringIO())
+    demo.seed(io.StringIO())  # twice is harmless
+    assert SlaPolicy.objects.count() == 3
+    assert TicketSla.objects.get(ticket=ticket).policy.name == "Standard"
