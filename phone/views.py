@@ -69,6 +69,9 @@ def voice_webhook(request: HttpRequest) -> HttpResponse:
     if step == "recorded":
         calls.record_recording(params)
         return _twiml(voice.goodbye())
+    if step == "nomessage":
+        calls.record_call_status({**params.dict(), "CallStatus": "completed"})
+        return _twiml(voice.no_message())
     calls.start_call(params, number)
     return _twiml(voice.incoming(number, is_open=number.is_open(), agent_phones=phones, caller=caller, urls=urls))
 
@@ -118,8 +121,9 @@ def recording(request: HttpRequest, call_id: int) -> HttpResponse:
 
 def _urls(request: HttpRequest) -> dict[str, str]:
     return {
-        "dial": public_url(voice.voice_url("dial"), request).rsplit("&attempt", 1)[0],
+        "dial": public_url(voice.voice_url("dial"), request),
         "recorded": public_url(voice.voice_url("recorded"), request),
+        "nomessage": public_url(voice.voice_url("nomessage"), request),
         "recording": public_url("/hooks/twilio/voice/recording/", request),
         "transcription": public_url("/hooks/twilio/voice/transcription/", request),
     }

@@ -9,9 +9,9 @@ from twilio.twiml.voice_response import VoiceResponse
 from .models import PhoneNumber
 
 
-def voice_url(step: str, attempt: int | None = None) -> str:
-    path = f"/hooks/twilio/voice/?step={step}"
-    return path if attempt is None else f"{path}&attempt={attempt}"
+def voice_url(step: str) -> str:
+    """The voice webhook for one step of the flow (the query string is part of what Twilio signs)."""
+    return f"/hooks/twilio/voice/?step={step}"
 
 
 def not_in_service() -> str:
@@ -78,7 +78,14 @@ def _voicemail(response: VoiceResponse, number: PhoneNumber, urls: dict[str, str
         recording_status_callback_method="POST",
         recording_status_callback_event="completed",
     )
-    # Reached only when the caller recorded nothing (Record falls through on silence).
+    # Reached only when the caller recorded nothing (Record falls through on silence): tell us, so the call
+    # shows as missed even when the number has no call status callback configured.
+    response.redirect(urls["nomessage"], method="POST")
+    return str(response)
+
+
+def no_message() -> str:
+    response = VoiceResponse()
     response.say(_("We did not receive a message. Goodbye."))
     response.hangup()
     return str(response)

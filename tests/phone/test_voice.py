@@ -164,3 +164,14 @@ def test_the_ticket_page_shows_the_call_panel(client, provider, desk_number):
     page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
     assert 'class="card phone-calls"' in page and "Tom Reilly calling about the technician visit" in page
     assert f'src="/phone/calls/{Call.objects.get().pk}/recording/"' in page
+
+
+def test_a_caller_who_leaves_no_message_is_a_missed_call(client, provider, desk_number):
+    root = twiml(twilio_post(client, VOICE, CALL))
+    redirect = root.find("Redirect")
+    assert redirect.text == "https://support.example.com/hooks/twilio/voice/?step=nomessage"
+
+    root = twiml(twilio_post(client, VOICE + "?step=nomessage", {**CALL, "CallStatus": "in-progress"}))
+    assert root.find("Hangup") is not None
+    message = Message.objects.get()
+    assert message.meta["call"]["outcome"] == "missed" and message.text == "Missed call from +14155550163."
