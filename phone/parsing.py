@@ -82,13 +82,17 @@ def parse_sms(
     info = {"phone_number": to}
     if params.get("NumSegments"):
         info["segments"] = params["NumSegments"]
+    text = params.get("Body") or ""
+    if params.get("Latitude") and params.get("Longitude"):  # a WhatsApp location pin
+        place = " ".join(p for p in (params.get("Label", ""), params.get("Address", "")) if p)
+        text = "\n".join(p for p in (text, f"Location: {params['Latitude']}, {params['Longitude']} {place}".strip()) if p)
     return InboundMessage(
         channel=channel,
         external_id=sid,
         sender_kind=kind,
         sender_address=sender,
         sender_name=(params.get("ProfileName") or "").strip(),  # WhatsApp profile name; SMS has none
-        text=params.get("Body") or "",
+        text=text,
         attachments=attachments,
         thread=ThreadHints(continue_latest=True),
         team_id=team_id,

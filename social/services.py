@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tickets.crypto import blind_indexes
 from tickets.inbound import InboundAttachment
 from tickets.models import Channel, ContactIdentity, DeliveryStatus, Direction, IdentityKind, Message
-from tickets.services import ingest, update_delivery
+from tickets.services import InvalidMessage, ingest, update_delivery
 
 from . import graph
 from .models import MessengerPage
@@ -30,7 +30,12 @@ def handle_events(events: list[IncomingMessage | Receipt]) -> None:
             log.warning("Messenger event for a page that is not configured")
             continue
         if isinstance(event, IncomingMessage):
-            receive_message(event, page=page)
+            try:
+                receive_message(event, page=page)
+            except InvalidMessage as exc:
+                # Nothing storable in it (no text, no attachment we know): skip it, keep the rest of the
+                # batch; failing the POST would make Meta redeliver the same event forever.
+                log.warning("Messenger event skipped: %s", exc)
         else:
             record_receipt(event)
 

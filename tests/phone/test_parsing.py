@@ -49,3 +49,8 @@ def test_long_texts_split_at_whitespace_within_twilios_limit():
     assert len(parts) == 3 and all(len(p) <= 1600 for p in parts) and " ".join(parts) == words
     assert split_text("x" * 3300) == ["x" * 1600, "x" * 1600, "x" * 100]
     assert split_text("short") == ["short"]
+
+
+def test_a_whatsapp_location_pin_becomes_readable_text():
+    params = {**load("twilio-sms-02-inbound-whatsapp-image.json"), "Body": "", "NumMedia": "0", "Latitude": "40.4168", "Longitude": "-3.7038", "Label": "Tienda Centro"}
+    assert parse_sms(params).text == "Location: 40.4168, -3.7038 Tienda Centro"

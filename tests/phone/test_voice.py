@@ -175,3 +175,22 @@ def test_a_caller_who_leaves_no_message_is_a_missed_call(client, provider, desk_
     assert root.find("Hangup") is not None
     message = Message.objects.get()
     assert message.meta["call"]["outcome"] == "missed" and message.text == "Missed call from +14155550163."
+
+
+def test_a_late_transcription_is_announced_to_agents_as_a_message_update(client, provider, desk_number, django_capture_on_commit_callbacks):
+    from tickets import events
+
+    seen = []
+
+    def listener(kind, data):
+        seen.append((kind, data["channel"]))
+
+    events.subscribe("message.updated", listener)
+    try:
+        twilio_post(client, VOICE, CALL)
+        twilio_post(client, "/hooks/twilio/voice/recording/", RECORDING)
+        with django_capture_on_commit_callbacks(execute=True):
+            twilio_post(client, "/hooks/twilio/voice/transcription/", TRANSCRIPTION)
+    finally:
+        events.unsubscribe("message.updated", listener)
+    assert ("message.updated", "voice") in seen

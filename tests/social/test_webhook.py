@@ -134,3 +134,11 @@ def test_events_for_an_unknown_page_are_acknowledged_and_ignored(client, provide
 def test_invalid_json_with_a_valid_signature_is_a_400(client, provider, page):
     body = b'{"object":"page","entry":['
     assert meta_post(client, body).status_code == 400
+
+
+def test_an_unstorable_event_does_not_block_the_rest_of_the_batch(client, provider, page):
+    body = (b'{"object":"page","entry":[{"time":1,"id":"152846578697265","messaging":['
+            b'{"sender":{"id":"111"},"recipient":{"id":"152846578697265"},"timestamp":1741079568554,"message":{"mid":"m_empty"}},'
+            b'{"sender":{"id":"222"},"recipient":{"id":"152846578697265"},"timestamp":1741079568554,"message":{"mid":"m_ok","text":"Hello"}}]}]}')
+    assert meta_post(client, body).status_code == 200
+    assert list(Message.objects.values_list("text", flat=True)) == ["Hello"]
