@@ -139,10 +139,14 @@ def deflections(f: Filters) -> Result:
     if Deflection is None:
         notes.append(_("The knowledge base does not record deflections yet: 0."))
     else:
-        data = Deflection.objects.filter(created_at__gte=f.start, created_at__lt=f.end).annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by("day")
+        qs = Deflection.objects.filter(created_at__gte=f.start, created_at__lt=f.end)
+        if f.team_id is not None:
+            if any(field.name == "team" for field in Deflection._meta.get_fields()):
+                qs = qs.filter(team_id=f.team_id)
+            else:
+                notes.append(_("Deflections happen before a ticket exists, so they are not filtered by team."))
+        data = qs.annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by("day")
         rows = [{"day": r["day"].isoformat(), "n": r["n"]} for r in data]
-    if f.team_id is not None:
-        notes.append(_("Deflections happen before a ticket exists, so they are not filtered by team."))
     total = sum(r["n"] for r in rows)
     tables = [
         Table("total", _("KB deflections"), [Column("name", _("Period")), Column("n", _("Deflections"), "int")], [{"name": _("Total"), "n": total}]),

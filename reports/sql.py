@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from django.db import connection
 
 
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
+def is_postgres(vendor: str | None = None) -> bool:
+    return (vendor or connection.vendor) == "postgresql"
 
 
-def seconds_between(later: str, earlier: str) -> str:
+def seconds_between(later: str, earlier: str, vendor: str | None = None) -> str:
     """SQL for `later - earlier` in seconds (column names are ours, never user input)."""
-    if is_postgres():
+    if is_postgres(vendor):
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
@@ -24,7 +24,16 @@ def percentiles(*, value_sql: str, group_sql: str, from_where_sql: str, params: 
     """{group: {"n": count, "p50": ..., "p90": ...}} of `value_sql` over the rows of `from_where_sql`
     (which must already exclude NULL values), grouped by `group_sql`."""
     names = [f"p{round(p * 100)}" for p in ps]
-    if is_postgres():
+    sql = percentile_sql(value_sql=value_sql, group_sql=group_sql, from_where_sql=from_where_sql, ps=ps)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        rows = cursor.fetchall()
+    return {row[0]: {"n": row[1], **{name: (float(v) if v is not None else None) for name, v in zip(names, row[2:], strict=True)}} for row in rows}
+
+
+def percentile_sql(*, value_sql: str, group_sql: str, from_where_sql: str, ps: Sequence[float] = (0.5, 0.9), vendor: str | None = None) -> str:
+    """SELECT g, n, p... for `percentiles` (separate so the SQLite form can be checked on its own)."""
+    if is_postgres(vendor):
         cols = ", ".join(f"percentile_cont({p}) WITHIN GROUP (ORDER BY v)" for p in ps)
         sql = f"SELECT g, COUNT(*), {cols} FROM (SELECT {group_sql} AS g, {value_sql} AS v {from_where_sql}) d GROUP BY g"  # noqa: S608 - fragments are ours, values are parameters
     else:
@@ -34,10 +43,7 @@ def percentiles(*, value_sql: str, group_sql: str, from_where_sql: str, params: 
             "r AS (SELECT g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v) - 1 AS i, COUNT(*) OVER (PARTITION BY g) AS n FROM d) "
             f"SELECT g, MAX(n), {cols} FROM r GROUP BY g"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        rows = cursor.fetchall()
-    return {row[0]: {"n": row[1], **{name: (float(v) if v is not None else None) for name, v in zip(names, row[2:], strict=True)}} for row in rows}
+    return sql
 
 
 def percentiles_by_team(*, metrics: dict[str, str], from_where_sql: str, params: Sequence) -> dict:
@@ -68,11 +74,11 @@ def percentiles_by_team(*, metrics: dict[str, str], from_where_sql: str, params:
     return out
 
 
-def concurrency_sql(from_where_sql: str, params: list) -> tuple[str, list]:
+def concurrency_sql(from_where_sql: str, params: list, vendor: str | None = None) -> tuple[str, list]:
     """Rows (agent, chats, peak concurrent for the agent, peak concurrent overall): each chat is +1 at its
     start and -1 at its end (resolved, else last message); a running sum over time gives the open count.
     At equal times ends sort before starts. PostgreSQL reads the table once (LATERAL VALUES)."""
-    if is_postgres():
+    if is_postgres(vendor):
         events = f"SELECT t.assignee_id AS a, e.ts, e.d {from_where_sql.replace('FROM tickets_ticket t', 'FROM tickets_ticket t CROSS JOIN LATERAL (VALUES (t.created_at, 1), (COALESCE(t.resolved_at, t.last_message_at), -1)) AS e(ts, d)', 1)}"
         args = list(params)
     else:
