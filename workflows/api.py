@@ -75,6 +75,8 @@ def apply_macro_view(request: Request, pk: int) -> Response:
     ticket = get_ticket_or_404(request, pk)
     data = ApplyMacroSerializer(data=request.data)
     data.is_valid(raise_exception=True)
+    if ticket.merged_into_id:
+        raise ValidationError({"detail": _("This ticket was merged into #%(id)d; apply the macro there.") % {"id": ticket.merged_into_id}})
     macro = Macro.objects.filter(pk=data.validated_data["macro"]).first()
     if macro is None:
         raise ValidationError({"macro": ["Unknown macro."]})

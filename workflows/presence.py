@@ -108,6 +108,8 @@ async def on_presence_frame(consumer, frame: dict[str, Any]) -> None:
         people = await database_sync_to_async(remove)(ticket_id, consumer.channel_name)
     else:
         await consumer.join_group(f"ticket.{ticket_id}")
+        # Counted as watching: if the agent loses access, the core drops the ticket group again.
+        consumer.__dict__.setdefault("watching", set()).add(ticket_id)
         tracked.add(ticket_id)
         people = await database_sync_to_async(record)(ticket_id, consumer.channel_name, consumer.user, state)
     await _broadcast(consumer, ticket_id, people)

@@ -54,3 +54,38 @@ def test_two_agents_see_each_other_and_collisions_ask_first(asgi_server, browser
     bob.context.close()
     expect(alice.locator("#presence")).not_to_contain_text("Bob Baker", timeout=10_000)
     alice.context.close()
+
+
+def test_queue_shows_sla_and_applies_macros_in_bulk_and_by_shortcut(asgi_server, browser):
+    from datetime import UTC, datetime, timedelta
+
+    from workflows.models import Macro, SlaPolicy
+    from workflows.sla import check_due
+
+    team = TeamFactory(name="Support")
+    AgentFactory(username="alice", first_name="Alice", teams=[team])
+    SlaPolicy.objects.create(name="Standard", first_response_minutes=60, business_hours=False)
+    old = ingest(InboundMessage(channel="email", external_id="<q1@example.org>", sender_kind="email", sender_address="a@example.org", subject="Old one", text="hi", team_id=team.pk, received_at=datetime.now(UTC) - timedelta(hours=2))).ticket
+    new = ingest(InboundMessage(channel="email", external_id="<q2@example.org>", sender_kind="email", sender_address="b@example.org", subject="New one", text="hi", team_id=team.pk)).ticket
+    check_due()
+    Macro.objects.create(name="Tag as billing", actions=[{"add_tag": "billing"}])
+    Macro.objects.create(name="Escalate", shortcut="e", actions=[{"set_priority": "urgent"}])
+
+    page = login_page(browser, asgi_server, "alice")
+    expect(page.locator(f'tr[data-ticket="{old.pk}"] .sla-badge.sla-breached')).to_be_visible(timeout=10_000)
+    expect(page.locator(f'tr[data-ticket="{new.pk}"] .sla-badge.sla-ok')).to_contain_text("First response")
+
+    page.locator(f'tr[data-ticket="{old.pk}"] input[name=ticket]').check()
+    page.locator(f'tr[data-ticket="{new.pk}"] input[name=ticket]').check()
+    page.locator("#bulk-macro").select_option(label="Tag as billing")
+    page.locator("#bulk-macro-apply").click()
+    expect(page.locator(f'tr[data-ticket="{old.pk}"]')).to_contain_text("billing", timeout=10_000)
+    assert {t.pk for t in type(old).objects.filter(tags__name="billing")} == {old.pk, new.pk}
+
+    page.goto(f"{asgi_server.url}/agent/tickets/{new.pk}/")
+    expect(page.locator("#sla-panel")).to_contain_text("First response")
+    page.locator("body").press("e")
+    expect(page.locator("#p-priority")).to_have_value("urgent", timeout=10_000)
+    new.refresh_from_db()
+    assert new.priority == "urgent"
+    page.context.close()

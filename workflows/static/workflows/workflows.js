@@ -5,6 +5,12 @@
   var hd = window.helpdesk;
   if (!hd) return;
   var me = document.body.dataset.user;
+  var self = document.currentScript;
+  if (self && self.src) {
+    var css = document.createElement("link");
+    css.rel = "stylesheet"; css.href = self.src.replace(/workflows\.js(\?.*)?$/, "workflows.css");
+    document.head.appendChild(css);
+  }
 
   function csrf() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -174,7 +180,21 @@
     }, function () {});
   }
 
+  /* ------------------------------------------------------------ notifications from automation rules */
+  function initNotifications() {
+    hd.on("notification", function (frame) {
+      var box = document.getElementById("workflow-toasts");
+      if (!box) { box = document.createElement("div"); box.id = "workflow-toasts"; box.className = "workflow-toasts"; box.setAttribute("aria-live", "polite"); document.body.appendChild(box); }
+      var item = document.createElement("a");
+      item.className = "workflow-toast"; item.href = "/agent/tickets/" + frame.ticket + "/";
+      item.textContent = "#" + frame.ticket + " " + (frame.subject || "") + (frame.text ? " · " + frame.text : "");
+      box.appendChild(item);
+      setTimeout(function () { item.remove(); }, 15000);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initNotifications();
     initPresence();
     initSla();
     initActions();
