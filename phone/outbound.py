@@ -61,11 +61,14 @@ class TwilioMessagingAdapter:
             raise PermanentSendError("the customer opted out (STOP)")
         if not settings.TWILIO_ACCOUNT_SID or not settings.TWILIO_AUTH_TOKEN:
             raise PermanentSendError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")
+        bodies = split_text(message.text)
+        if not bodies:
+            raise PermanentSendError("SMS and WhatsApp replies carry text; attachments alone are not sent")
         prefix = "whatsapp:" if self.channel == Channel.WHATSAPP else ""
         callback = public_url("/hooks/twilio/status/")
         done = dict(OutboundPart.objects.filter(message=message).values_list("index", "sid"))
         client = rest_client()
-        for index, body in enumerate(split_text(message.text)):
+        for index, body in enumerate(bodies):
             if index in done:
                 continue  # sent by an earlier attempt
             kwargs = {"to": prefix + address, "from_": prefix + sender.number, "body": body}

@@ -43,8 +43,11 @@ class MessengerAdapter:
             raise PermanentSendError("no page or recipient for this conversation")
         if not page.access_token:
             raise PermanentSendError("the page has no access token")
+        texts = split_text(message.text)
+        if not texts:
+            raise PermanentSendError("Messenger replies carry text; attachments alone are not sent")
         sent = list(message.meta.get("messenger_parts", []))
-        for index, text in enumerate(split_text(message.text)):
+        for index, text in enumerate(texts):
             if index < len(sent):
                 continue  # sent by an earlier attempt
             try:

@@ -148,3 +148,27 @@ def test_the_rest_api_explains_an_opt_out_to_the_agent(client, sms_ticket, agent
 
     assert response.status_code == 400 and "STOP" in response.json()["text"][0]
     assert provider.sent("twilio") == []
+
+
+def test_a_twilio_outage_is_retried_and_the_retry_sends_each_part_once(sms_ticket, agent, provider, django_capture_on_commit_callbacks):
+    from phone.outbound import TwilioMessagingAdapter
+    from tickets.adapters import TransientSendError
+    from tickets.services import deliver_now
+
+    text = "\n".join(["Ensimmäinen osa. " * 90, "Toinen osa. " * 90])
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not run yet
+        message = reply(ticket=sms_ticket, agent=agent, text=text)
+
+    provider.fail[r"/Messages\.json$"] = 503
+    with pytest.raises(TransientSendError):
+        TwilioMessagingAdapter("sms").send(message)
+    assert not OutboundPart.objects.exists()
+
+    provider.fail.clear()
+    OutboundPart.objects.create(message=message, index=0, sid="SM" + "0" * 32)  # part 1 went out before a crash
+    deliver_now(message.pk)
+
+    # the refused attempt, then only the part that had not gone out
+    assert [r.form["Body"].split(".")[0] for r in provider.sent("twilio")] == ["Ensimmäinen osa", "Toinen osa"]
+    message.refresh_from_db()
+    assert message.delivery_status == "sent" and OutboundPart.objects.filter(message=message).count() == 2
