@@ -106,12 +106,24 @@ def _apply(ticket: Ticket, name: str, value: Any, actor, label: str) -> Ticket:
     if name == "set_team":
         return services.set_team(ticket=ticket, actor=actor, team=Team.objects.filter(pk=value).first())
     if name in ("reply", "note", "canned"):
-        text = _canned_text(value) if name == "canned" else value
+        text = _expand(_canned_text(value) if name == "canned" else value, actor, ticket)
         services.reply(ticket=ticket, agent=actor, text=text or "", internal=name == "note", bot=actor is None)
         return Ticket.objects.get(pk=ticket.pk)
     if name == "notify":
         _notify(ticket, value, label)
     return ticket
+
+
+def _expand(text: str | None, actor, ticket: Ticket) -> str:
+    """Fill the canned-response variables ({{contact.name}}, {{agent.name}}, {{ticket.id}}) when the chat
+    app that defines them is installed."""
+    if not text:
+        return ""
+    try:
+        from chat.canned import expand
+    except ImportError:
+        return text
+    return expand(text, agent=actor, ticket=ticket)
 
 
 def _notify(ticket: Ticket, whom: Any, label: str) -> None:

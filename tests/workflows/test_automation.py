@@ -135,3 +135,14 @@ def test_invalid_rules_are_refused_by_the_api():
     assert bad.status_code == 400
     ok = client.post("/api/v1/automations/", {"name": "x", "trigger": "message.received", "conditions": {"priority": ["high"]}, "actions": [{"add_tag": "a"}]}, format="json")
     assert ok.status_code == 201 and ok.json()["conditions"] == {"priority": ["high"]}
+
+
+def test_canned_reply_action_sends_the_expanded_canned_response():
+    from chat.models import CannedResponse
+
+    team = TeamFactory()
+    canned = CannedResponse.objects.create(shortcut="ack", title="Ack", body="Hi {{contact.name}}, we got ticket {{ticket.id}}.")
+    AutomationRule.objects.create(name="acknowledge", trigger="ticket.created", actions=[{"canned": canned.pk}])
+    ticket = ingest(inbound(team)).ticket
+    sent = Message.objects.get(ticket=ticket, direction="outbound")
+    assert sent.text == f"Hi Jane, we got ticket {ticket.pk}." and sent.is_bot

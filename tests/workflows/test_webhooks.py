@@ -147,3 +147,21 @@ def test_only_admins_manage_webhooks():
     client.force_authenticate(AgentFactory(profile={"role": "supervisor"}))
     assert client.get("/api/v1/webhooks/").status_code == 403
     assert client.post("/api/v1/webhooks/", {"url": "https://example.com/", "events": ["ticket.created"], "secret": SECRET}, format="json").status_code == 403
+
+
+def test_sla_breaches_are_delivered(receiver):
+    from datetime import UTC, datetime, timedelta
+
+    from workflows.models import SlaPolicy
+    from workflows.sla import check_due
+
+    team = TeamFactory()
+    SlaPolicy.objects.create(name="fast", first_response_minutes=5, business_hours=False)
+    Webhook.objects.create(url=receiver.url(), events=["sla.breached"], secret=SECRET, allowed_hosts=["127.0.0.1"])
+    ticket = ingest(email(7, team)).ticket
+    assert receiver.requests == []  # not subscribed to ticket or message events
+    check_due(now=datetime.now(UTC) + timedelta(minutes=6))
+    [request] = receiver.requests
+    body = json.loads(request["body"])
+    assert body["event"] == "sla.breached"
+    assert body["data"] == {"ticket_id": ticket.pk, "team_id": team.pk, "target": "first_response", "agent_id": None}
