@@ -142,3 +142,16 @@ class OutboundPart(models.Model):
 
     def __str__(self) -> str:
         return self.sid
+
+
+class EarlyStatus(models.Model):
+    """A status callback that arrived before we had stored the SID it is about (Twilio can call back within
+    milliseconds of accepting a message). Applied when the part is recorded; stale rows are purged."""
+
+    sid = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.sid}: {self.status}"

@@ -22,7 +22,7 @@ from tickets.models import Channel, ContactIdentity, Direction, IdentityKind, Me
 
 from .models import OutboundPart, PhoneNumber
 from .parsing import split_text
-from .services import is_opted_out
+from .services import apply_early_status, is_opted_out
 from .twilio_api import public_url, rest_client
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -78,6 +78,7 @@ class TwilioMessagingAdapter:
             with contextlib.suppress(IntegrityError):
                 OutboundPart.objects.create(message=message, index=index, sid=sid)
             done[index] = sid
+            apply_early_status(message, sid)
         return done.get(0, "")
 
     def _address(self, ticket: Ticket) -> str:

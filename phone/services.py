@@ -7,9 +7,11 @@ import mimetypes
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets.attachments import store_attachment
@@ -19,13 +21,15 @@ from tickets.models import Channel, Message
 from tickets.services import ingest, update_delivery
 
 from .events import announce_message_updated
-from .models import OptOut, PhoneNumber
-from .parsing import MediaRef, media_refs, opt_keyword, parse_sms, parse_status, split_address
+from .models import EarlyStatus, OptOut, PhoneNumber
+from .parsing import MediaRef, StatusReport, media_refs, opt_keyword, parse_sms, parse_status, split_address
 from .twilio_api import DownloadError, download
 
 log = logging.getLogger(__name__)
 
+EARLY_STATUS_TTL = timedelta(hours=1)
 MEDIA_BUDGET_SECONDS = 8  # Twilio gives up on a webhook after 15 s and retries it
+_ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
 def receive_message(params: Mapping[str, str]) -> Message | None:
@@ -79,9 +83,16 @@ def record_status(params: Mapping[str, str]) -> Message | None:
         or Message.objects.filter(twilio_parts__sid=report.sid).first()
     )
     if message is None:
-        log.info("status callback for an unknown message")
+        _remember_early(report)
         return None
     return update_delivery(message=message, status=report.status, error=report.error)
+
+
+def apply_early_status(message: Message, sid: str) -> None:
+    """Called when a part's SID is stored: apply callbacks that raced ahead of it."""
+    for early in EarlyStatus.objects.filter(sid=sid):
+        update_delivery(message=message, status=early.status, error=early.error)
+    EarlyStatus.objects.filter(sid=sid).delete()
 
 
 def set_opt_out(*, kind: str, address: str, opted_out: bool) -> None:
@@ -121,6 +132,16 @@ def attach_pending_media(message_id: int) -> list[MediaRef]:
 
 
 # ---------------------------------------------------------------- private
+
+
+def _remember_early(report: StatusReport) -> None:
+    EarlyStatus.objects.filter(created_at__lt=timezone.now() - EARLY_STATUS_TTL).delete()
+    early, created = EarlyStatus.objects.get_or_create(sid=report.sid, defaults={"status": report.status, "error": report.error})
+    if created or early.status == "failed":
+        return
+    if report.status == "failed" or _ORDER.get(report.status, 0) > _ORDER.get(early.status, 0):
+        early.status, early.error = report.status, report.error
+        early.save(update_fields=["status", "error"])
 
 
 def _number(params: Mapping[str, str]) -> PhoneNumber | None:

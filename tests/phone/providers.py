@@ -46,6 +46,7 @@ class Provider:
     fail: dict[str, int] = field(default_factory=dict)  # path regex -> HTTP status to answer
     graph_error: dict | None = None  # next Send API answer is this error
     profiles: dict[str, dict] = field(default_factory=dict)
+    next_sids: list[str] = field(default_factory=list)  # SIDs the next created messages get
 
     def sent(self, kind: str) -> list[Recorded]:
         patterns = {
@@ -105,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
             form = record.form
             if form.get("To", "").endswith("+15005550009"):  # Twilio's magic "cannot receive SMS" number
                 return self._json(400, {"code": 21614, "message": "'To' number is not a valid mobile number", "more_info": "https://www.twilio.com/docs/errors/21614", "status": 400})
-            sid = "SM" + secrets.token_hex(16)
+            sid = self.provider.next_sids.pop(0) if self.provider.next_sids else "SM" + secrets.token_hex(16)
             return self._json(201, {
                 "account_sid": ACCOUNT_SID, "api_version": "2010-04-01", "body": form.get("Body", ""),
                 "date_created": "Tue, 04 Mar 2025 10:15:00 +0000", "date_sent": None, "date_updated": "Tue, 04 Mar 2025 10:15:00 +0000",

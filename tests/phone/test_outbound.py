@@ -172,3 +172,16 @@ def test_a_twilio_outage_is_retried_and_the_retry_sends_each_part_once(sms_ticke
     assert [r.form["Body"].split(".")[0] for r in provider.sent("twilio")] == ["Ensimmäinen osa", "Toinen osa"]
     message.refresh_from_db()
     assert message.delivery_status == "sent" and OutboundPart.objects.filter(message=message).count() == 2
+
+
+def test_a_status_callback_that_races_ahead_of_the_send_is_applied_when_the_sid_is_stored(sms_ticket, agent, provider, client, eager_celery, django_capture_on_commit_callbacks):
+    sid = "SM" + "e" * 32
+    provider.next_sids.append(sid)
+    early = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": "delivered", "SmsStatus": "delivered", "AccountSid": ACCOUNT_SID}
+    assert twilio_post(client, STATUS, early).status_code == 204
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = reply(ticket=sms_ticket, agent=agent, text="Fast network")
+
+    message.refresh_from_db()
+    assert message.external_id == sid and message.delivery_status == "delivered"
