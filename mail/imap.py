@@ -17,20 +17,28 @@ import socket
 import ssl
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 
 import imaplib2
 from django.core.cache import cache
+from django.db import connection as db_connection
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Mailbox, Security
+from .parsing import MESSAGE_ID, TOKEN
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 BATCH_BYTES = 20 * 1024 * 1024  # memory bound of one fetch
 TIMEOUT = 30
+WORKERS = 2  # parallel ingest lanes per batch (see ingest_batch)
 LOCK_SECONDS = 15 * 60
 FETCH_ITEM = re.compile(rb"UID (\d+)")
 SIZE_ITEM = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -104,11 +112,12 @@ def poll(
     *,
     batch_size: int = BATCH_SIZE,
     after_message: Callable[[int, object], None] | None = None,
+    workers: int = WORKERS,
 ) -> PollResult:
     """Fetch and ingest everything new in one mailbox. Safe to run again at any time.
 
-    `after_message(uid, message)` runs after each message's transaction committed (progress reports and
-    fault-injection in tests). One run per mailbox at a time: a concurrent call returns `skipped`.
+    `after_message(uid, message)` runs for each message once its batch committed, before the batch is
+    flagged on the server (progress reports, and fault-injection in tests). One run per mailbox at a time: a concurrent call returns `skipped`.
     """
     lock_key = f"mail:poll:{mailbox_id}"
     token = uuid.uuid4().hex
@@ -119,7 +128,7 @@ def poll(
     try:
         mailbox = Mailbox.objects.select_related("team").get(pk=mailbox_id)
         conn = connect(mailbox)
-        _run(conn, mailbox, result, batch_size, after_message)
+        _run(conn, mailbox, result, batch_size, after_message, workers)
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
         return result
     except ImapError as exc:
@@ -136,8 +145,8 @@ def poll(
             cache.delete(lock_key)
 
 
-def _run(conn, mailbox: Mailbox, result: PollResult, batch_size: int, after_message) -> None:
-    from .services import desk_addresses, ingest_email
+def _run(conn, mailbox: Mailbox, result: PollResult, batch_size: int, after_message, workers: int) -> None:
+    from .services import MailContext
 
     typ, _data = conn.select(mailbox.imap_folder)
     if typ != "OK":
@@ -149,23 +158,103 @@ def _run(conn, mailbox: Mailbox, result: PollResult, batch_size: int, after_mess
         mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
         Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity, last_uid=0)
     uids = _new_uids(conn, mailbox.last_uid)
-    own = desk_addresses()
+    context = MailContext.load()
     for batch in _batches(conn, uids, batch_size):
-        done: list[int] = []
-        for uid, raw, size in _fetch(conn, batch, mailbox.max_message_bytes):
+        fetched = list(_fetch(conn, batch, mailbox.max_message_bytes))
+        done = ingest_batch(mailbox, fetched, context=context, workers=workers)
+        for uid, message in done:
             result.fetched += 1
-            message = ingest_email(raw, mailbox=mailbox, original_size=size, own_addresses=own)
-            if message is None:
-                result.ignored += 1
-            else:
-                result.stored += 1
-            done.append(uid)
+            result.stored += message is not None
+            result.ignored += message is None
             if after_message is not None:
                 after_message(uid, message)
         if done:
-            _mark_processed(conn, mailbox, done)
-            mailbox.last_uid = max(done)
+            # Only now, with every message of the batch committed, the server learns they are processed.
+            uids_done = [uid for uid, _message in done]
+            _mark_processed(conn, mailbox, uids_done)
+            mailbox.last_uid = max(uids_done)
             Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=mailbox.last_uid).update(last_uid=mailbox.last_uid)
+
+
+def ingest_batch(mailbox: Mailbox, fetched: list[tuple[int, bytes, int]], *, context, workers: int = 1) -> list:
+    """Ingest fetched (uid, bytes, size) and return (uid, Message | None) in UID order.
+
+    Messages that belong together (same thread by Message-ID/References/subject token, or same sender) stay
+    in one lane, in order; lanes run in parallel threads, each in one transaction (one commit per lane
+    instead of one per message). Any failure raises after every lane finished: nothing of the batch is
+    then flagged on the server, and the next run recognises what did commit.
+    """
+    lanes = _lanes(fetched, max(1, workers))
+    if len(lanes) <= 1:
+        return _ingest_lane(mailbox, lanes[0] if lanes else [], context)
+    with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="mail-ingest") as pool:
+        futures = [pool.submit(_lane_in_thread, mailbox, lane, context) for lane in lanes]
+    done, errors = [], []
+    for future in futures:
+        try:
+            done.extend(future.result())
+        except Exception as exc:  # noqa: BLE001 - re-raised below once every lane has finished
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    order = {uid: i for i, (uid, _raw, _size) in enumerate(fetched)}
+    return sorted(done, key=lambda item: order[item[0]])
+
+
+def _ingest_lane(mailbox: Mailbox, lane: list[tuple[int, bytes, int]], context) -> list:
+    from .services import ingest_parsed, parse_raw
+
+    with transaction.atomic():
+        return [
+            (uid, ingest_parsed(parse_raw(raw, mailbox=mailbox, original_size=size), context=context))
+            for uid, raw, size in lane
+        ]
+
+
+def _lane_in_thread(mailbox: Mailbox, lane, context) -> list:
+    try:
+        return _ingest_lane(mailbox, lane, context)
+    finally:
+        db_connection.close()
+
+
+def _lanes(fetched: list[tuple[int, bytes, int]], workers: int) -> list[list[tuple[int, bytes, int]]]:
+    """Split a batch into at most `workers` independent lanes (union-find over thread and sender keys)."""
+    parent = list(range(len(fetched)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for index, (_uid, raw, _size) in enumerate(fetched):
+        for key in _keys(raw):
+            if key in owner:
+                parent[find(index)] = find(owner[key])
+            else:
+                owner[key] = index
+    groups: dict[int, list[int]] = {}
+    for index in range(len(fetched)):
+        groups.setdefault(find(index), []).append(index)
+    lanes: list[list[int]] = [[] for _ in range(min(workers, len(groups)) or 1)]
+    for members in sorted(groups.values(), key=len, reverse=True):
+        min(lanes, key=len).extend(members)
+    return [[fetched[i] for i in sorted(lane)] for lane in lanes if lane]
+
+
+def _keys(raw: bytes) -> set[str]:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:65536]
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n")
+    keys = set()
+    for name in ("Message-ID", "In-Reply-To", "References"):
+        keys.update("id:" + m for m in MESSAGE_ID.findall(str(headers.get(name, ""))))
+    keys.update("from:" + addr.lower() for _name, addr in getaddresses([str(headers.get("From", ""))]) if addr)
+    token = TOKEN.search(str(headers.get("Subject", "")))
+    if token:
+        keys.add("ticket:" + token.group(1))
+    return keys
 
 
 def _uidvalidity(conn) -> int:

@@ -4,7 +4,7 @@ addresses, agents' addresses, bounces), then `tickets.ingest`."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,20 +25,44 @@ def ingest_email(
     *,
     mailbox: Mailbox | None = None,
     original_size: int | None = None,
-    own_addresses: set[str] | None = None,
+    context: MailContext | None = None,
 ) -> Message | None:
     """Store one email as a ticket message. Idempotent (Message-ID, or a content hash without one).
 
     Returns None when nothing is stored: mail from the desk's own addresses, or an auto-reply/bounce that
     continues no ticket. A bounce also marks the outbound message it reports as failed.
     """
-    inbound = _parse(raw, mailbox, original_size)
-    own = desk_addresses() if own_addresses is None else own_addresses
-    if inbound.sender_address in own:
-        log.info("mail from the desk's own address ignored (mailbox %s)", mailbox.pk if mailbox else "-")
+    return ingest_parsed(parse_raw(raw, mailbox=mailbox, original_size=original_size), context=context)
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What a poll run looks up once instead of per message."""
+
+    own_addresses: frozenset[str]
+    agent_addresses: frozenset[str]
+
+    @classmethod
+    def load(cls) -> MailContext:
+        agents = get_user_model().objects.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+        return cls(own_addresses=frozenset(desk_addresses()), agent_addresses=frozenset(normalize(a) for a in agents))
+
+
+def parse_raw(raw: bytes, *, mailbox: Mailbox | None = None, original_size: int | None = None) -> InboundMessage:
+    """The pure step (no database): bytes to an InboundMessage; an unreadable message is kept whole."""
+    return _parse(raw, mailbox, original_size)
+
+
+def ingest_parsed(inbound: InboundMessage, *, context: MailContext | None = None) -> Message | None:
+    context = context or MailContext.load()
+    if inbound.sender_address in context.own_addresses:
+        log.info("mail from the desk's own address ignored (mailbox %s)", inbound.meta.get("mailbox", "-"))
         return None
     inbound = _thread_fallback(inbound)
-    inbound = _flag_agent_address(inbound, mailbox)
+    if inbound.sender_address in context.agent_addresses:
+        # From is trivially forged: mail "from" an agent's address is a customer message, flagged, never an
+        # agent reply.
+        inbound = replace(inbound, meta={**inbound.meta, "from_agent_address": True})
     message = ingest(inbound)
     bounce = inbound.meta.get("bounce") or {}
     if bounce.get("message_id"):
@@ -103,14 +127,6 @@ def _is_ticket_customer(ticket_id: int, address: str) -> bool:
     if contact_id is None:
         return False
     return ContactIdentity.objects.filter(contact_id=contact_id, kind="email", address_hash__in=blind_indexes(address)).exists()
-
-
-def _flag_agent_address(inbound: InboundMessage, mailbox: Mailbox | None) -> InboundMessage:
-    """Mail "from" an agent's address is still a customer message (From is trivially forged): it is stored as
-    such and flagged, never posted as an agent reply."""
-    if get_user_model().objects.filter(email__iexact=inbound.sender_address, is_active=True).exists():
-        return replace(inbound, meta={**inbound.meta, "from_agent_address": True})
-    return inbound
 
 
 def _mark_bounced(bounce: dict) -> None:
