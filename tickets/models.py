@@ -200,6 +200,13 @@ class Ticket(models.Model):
                 name="ticket_active_queue",
                 condition=Q(status__in=["new", "open", "pending"]),
             ),
+            # The default queue across the agent's teams (team IN (...) OR assignee = me): walked in order,
+            # it stops after one page instead of sorting every active ticket.
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                name="ticket_active_recent",
+                condition=Q(status__in=["new", "open", "pending"], merged_into__isnull=True),
+            ),
             models.Index(fields=["assignee", "status", "-last_message_at"], name="ticket_assignee"),
             models.Index(fields=["contact", "-last_message_at"], name="ticket_contact"),
         ]

@@ -13,7 +13,11 @@ COUNT_CAP = 1000
 class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
+        rows = self.object_list
+        if hasattr(rows, "query"):
+            # Count ids only: no joins for select_related, no prefetches, and never past the cap.
+            rows = rows.select_related(None).prefetch_related(None).values("pk")
+        return rows[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
