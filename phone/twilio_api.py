@@ -7,13 +7,19 @@ SDK builds and of the media/recording URLs Twilio sends us, keeping path and que
 from __future__ import annotations
 
 import logging
+import os
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.http import HttpRequest
 from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
 from twilio.rest import Client
 
 log = logging.getLogger(__name__)
@@ -24,11 +30,19 @@ MEDIA_TIMEOUT = 15  # seconds per download; Twilio waits about 15 s for our webh
 def signature_valid(request: HttpRequest) -> bool:
     """Check `X-Twilio-Signature` against the URL Twilio was configured with: PUBLIC_BASE_URL + path + query
     when set (we may sit behind a proxy that rewrote host and scheme), else the request's own absolute URL."""
-    token = settings.TWILIO_AUTH_TOKEN
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not token or not signature:
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    signing = request.headers.get(SIGNATURE_SETTINGS_HEADER, "")
+    if signing:
+        # A Webhook Rule signs with a SharedKey and names the algorithm; the Auth Token is not used then.
+        secret = getattr(settings, "TWILIO_WEBHOOK_SHARED_KEY_SECRET", "") or os.environ.get("TWILIO_WEBHOOK_SHARED_KEY_SECRET", "")
+        if not secret:
+            log.warning("Twilio signed a webhook with a SharedKey; set TWILIO_WEBHOOK_SHARED_KEY_SECRET to accept it")
+    else:
+        secret = settings.TWILIO_AUTH_TOKEN
+    if not secret or not signature:
         return False  # an unconfigured desk accepts nothing: a missing token must not mean "no check"
-    return RequestValidator(token).validate(public_url(request.get_full_path(), request), request.POST, signature)
+    url = public_url(request.get_full_path(), request)
+    return RequestValidator(secret).validate(url, request.POST, signature, get_signature_algorithm(signing))
 
 
 def public_url(path: str, request: HttpRequest | None = None) -> str:

@@ -148,3 +148,21 @@ def test_a_stop_from_someone_without_a_conversation_opens_no_ticket(client, prov
     assert twilio_post(client, SMS, load("twilio-sms-03-stop.json")).status_code == 200
     assert not Ticket.objects.exists()
     assert OptOut.objects.count() == 1
+
+
+def test_webhooks_signed_with_a_shared_key_and_sha256_are_accepted_when_the_key_is_configured(client, provider, desk_number, settings):
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    params = load("twilio-sms-01-inbound-sms-unicode.json")
+    signature = RequestValidator("shared-key-secret").compute_signature("https://support.example.com" + SMS, params, "HMAC_SHA256")
+    headers = {"X-Twilio-Signature": signature, "X-Twilio-Webhooks-Signature-Settings": "key=KS123,algorithm=HMAC_SHA256"}
+
+    def post():
+        return client.post(SMS, data=urlencode(params), content_type="application/x-www-form-urlencoded", headers=headers)
+
+    assert post().status_code == 403  # no shared key configured: refused, never checked against nothing
+    settings.TWILIO_WEBHOOK_SHARED_KEY_SECRET = "shared-key-secret"
+    assert post().status_code == 200
+    assert Message.objects.count() == 1
