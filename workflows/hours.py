@@ -78,7 +78,10 @@ def add_business_time(team, start: datetime, minutes: float) -> datetime:
 
 def business_minutes_between(team, start: datetime, end: datetime) -> float:
     """Business minutes elapsed between two moments (0 when end <= start)."""
-    calendar = calendar_for(team)
+    return calendar_minutes_between(calendar_for(team), start, end)
+
+
+def calendar_minutes_between(calendar: Calendar, start: datetime, end: datetime) -> float:
     if end <= start:
         return 0.0
     if calendar.always_open:

@@ -72,6 +72,8 @@ class SlaPolicy(models.Model):
     resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), null=True, blank=True)
     business_hours = models.BooleanField(_("count business hours only"), default=True)
     warn_minutes = models.PositiveIntegerField(_("warn before (minutes)"), default=15)
+    # Waiting on the customer (status pending) stops the resolution clock.
+    pause_when_pending = models.BooleanField(_("pause resolution while pending"), default=True)
 
     class Meta:
         ordering = ["position", "id"]

@@ -108,7 +108,7 @@ class SlaPolicySerializer(serializers.ModelSerializer):
         model = SlaPolicy
         fields = [
             "id", "name", "position", "active", "priority", "channel", "team", "first_response_minutes",
-            "next_response_minutes", "resolution_minutes", "business_hours", "warn_minutes",
+            "next_response_minutes", "resolution_minutes", "business_hours", "warn_minutes", "pause_when_pending",
         ]  # fmt: skip
 
 

@@ -60,7 +60,9 @@ def recompute(ticket_id: int) -> tuple[TicketSla | None, str]:
             if policy.first_response_minutes is not None:
                 state.first_response_due = _add(calendar, ticket.created_at, policy.first_response_minutes)
             if policy.resolution_minutes is not None:
-                state.resolution_due = _add(calendar, ticket.created_at, policy.resolution_minutes)
+                paused, pending_now = _pending_minutes(ticket, calendar) if policy.pause_when_pending else (0.0, False)
+                if not pending_now:
+                    state.resolution_due = hours.calendar_add(calendar, ticket.created_at, timedelta(minutes=policy.resolution_minutes + paused))
             waiting_since = _waiting_since(ticket, last_reply)
             if policy.next_response_minutes is not None and waiting_since is not None:
                 state.next_response_due = _add(calendar, waiting_since, policy.next_response_minutes)
@@ -161,6 +163,20 @@ def _waiting_since(ticket: Ticket, last_reply: datetime | None) -> datetime | No
     if customer is not None and customer > last_reply:
         return customer
     return None
+
+
+def _pending_minutes(ticket: Ticket, calendar: hours.Calendar) -> tuple[float, bool]:
+    """Business minutes the ticket spent pending (from its status history), and whether it is pending now."""
+    total, since = 0.0, None
+    changes = TicketEvent.objects.filter(ticket=ticket, kind__in=("status", "reopened")).order_by("created_at", "id")
+    for event in changes.only("kind", "data", "created_at"):
+        new = (event.data.get("to") or {}).get("status") if event.kind == "status" else "open"
+        if new == "pending" and since is None:
+            since = event.created_at
+        elif new != "pending" and since is not None:
+            total += hours.calendar_minutes_between(calendar, since, event.created_at)
+            since = None
+    return total, ticket.status == "pending"
 
 
 def _late_targets(ticket: Ticket, state: TicketSla, last_reply: datetime | None) -> list[tuple[str, datetime]]:

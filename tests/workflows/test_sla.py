@@ -200,3 +200,19 @@ def test_demo_seed_creates_policies_and_due_times(team, django_capture_on_commit
     demo.seed(io.StringIO())  # twice is harmless
     assert SlaPolicy.objects.count() == 3
     assert TicketSla.objects.get(ticket=ticket).policy.name == "Standard"
+
+
+def test_resolution_clock_pauses_while_waiting_on_the_customer(team, policy):
+    ticket = TicketFactory(team=team, created_at=MONDAY_10, status="pending")
+    TicketEvent.objects.create(ticket=ticket, kind="status", data={"from": {"status": "open"}, "to": {"status": "pending"}}, created_at=MONDAY_10 + timedelta(hours=1))
+    state, _ = sla.recompute(ticket.pk)
+    assert state.resolution_due is None  # paused: nothing can breach while we wait on the customer
+    TicketEvent.objects.create(ticket=ticket, kind="reopened", data={"from": "pending"}, created_at=MONDAY_10 + timedelta(hours=4))
+    ticket.status = "open"
+    ticket.save()
+    state, _ = sla.recompute(ticket.pk)
+    assert state.resolution_due == MONDAY_10 + timedelta(days=1, hours=3)
+    policy.pause_when_pending = False
+    policy.save()
+    state, _ = sla.recompute(ticket.pk)
+    assert state.resolution_due == MONDAY_10 + timedelta(days=1)
