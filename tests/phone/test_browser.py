@@ -111,3 +111,24 @@ def test_a_messenger_message_answered_in_the_browser_reaches_the_send_api(live, 
     [sent] = wait_for(lambda: provider.sent("graph"), "a Send API request")
     assert sent.json["recipient"] == {"id": "2600795529520225"} and sent.json["message"]["text"] == "Yes, we ship to Finland."
     assert sent.headers["authorization"] == f"Bearer {PAGE_TOKEN}"
+
+
+def test_concurrent_deliveries_of_one_webhook_are_stored_once(live):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, _provider = live
+    team = TeamFactory(name="Race")
+    PhoneNumber.objects.create(number="+12025550143", team=team, sms=True, whatsapp=True)
+    params = load("twilio-sms-02-inbound-whatsapp-image.json")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_BASE + "/hooks/twilio/sms/", params)
+
+    def deliver(_):
+        return requests.post(server.url + "/hooks/twilio/sms/", data=urlencode(params), timeout=30,
+                             headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}).status_code  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(deliver, range(6)))
+
+    assert statuses == [200] * 6, server.log()
+    assert Message.objects.filter(external_id="MMc7861f4bbccbdaf8c38f6c9f9f92ae9c").count() == 1
+    assert Ticket.objects.filter(channel="whatsapp").count() == 1
