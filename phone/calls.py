@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -57,12 +58,12 @@ def start_call(params: Mapping[str, str], number: PhoneNumber | None) -> Call | 
     return call
 
 
-def record_dial_result(params: Mapping[str, str], *, attempt: int, agents: list[tuple[int, str]]) -> bool:
+def record_dial_result(params: Mapping[str, str], *, agent_id: int) -> bool:
     """The result of ringing one agent. Returns True when the agent answered."""
     answered = (params.get("DialCallStatus") or "").lower() == "completed"
     if not answered:
         return False
-    agent_id = agents[attempt][0] if 0 <= attempt < len(agents) else None
+    agent_id = agent_id if get_user_model().objects.filter(pk=agent_id).exists() else None
 
     def change(call: Call) -> None:
         call.outcome = CallOutcome.ANSWERED

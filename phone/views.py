@@ -58,14 +58,14 @@ def voice_webhook(request: HttpRequest) -> HttpResponse:
     if number is None or not number.voice:
         return _twiml(voice.not_in_service())
     agents = calls.agent_phones(number)
-    phones = [phone for _uid, phone in agents]
     caller = params.get("From", "")
     urls = _urls(request)
     step = request.GET.get("step", "")
     if step == "dial":
-        attempt = _int(request.GET.get("attempt"))
-        answered = calls.record_dial_result(params, attempt=attempt, agents=agents)
-        return _twiml(voice.after_dial(number, answered=answered, attempt=attempt, agent_phones=phones, caller=caller, urls=urls))
+        rang = _int(request.GET.get("agent"))
+        answered = calls.record_dial_result(params, agent_id=rang)
+        remaining = [a for a in agents if a[0] > rang]  # agents are ordered by id: the ones not tried yet
+        return _twiml(voice.after_dial(number, answered=answered, remaining=remaining, caller=caller, urls=urls))
     if step == "recorded":
         calls.record_recording(params)
         return _twiml(voice.goodbye())
@@ -73,7 +73,7 @@ def voice_webhook(request: HttpRequest) -> HttpResponse:
         calls.record_call_status({**params.dict(), "CallStatus": "completed"})
         return _twiml(voice.no_message())
     calls.start_call(params, number)
-    return _twiml(voice.incoming(number, is_open=number.is_open(), agent_phones=phones, caller=caller, urls=urls))
+    return _twiml(voice.incoming(number, is_open=number.is_open(), agents=agents, caller=caller, urls=urls))
 
 
 @csrf_exempt

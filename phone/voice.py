@@ -21,28 +21,28 @@ def not_in_service() -> str:
     return str(response)
 
 
-def incoming(number: PhoneNumber, *, is_open: bool, agent_phones: list[str], caller: str, urls: dict[str, str]) -> str:
-    """The first answer to a call: greeting, then agents (open) or voicemail (closed / nobody online)."""
+def incoming(number: PhoneNumber, *, is_open: bool, agents: list[tuple[int, str]], caller: str, urls: dict[str, str]) -> str:
+    """The first answer to a call: greeting, then agents (open) or voicemail (closed / nobody online).
+    `agents` are (user id, phone) of the team's online agents, in dialling order."""
     response = VoiceResponse()
     if not is_open:
         response.say(number.closed_message or _("We are closed right now."))
         return _voicemail(response, number, urls)
     if number.greeting:
         response.say(number.greeting)
-    if not agent_phones:
+    if not agents:
         return _voicemail(response, number, urls)
-    return _dial(response, number, agent_phones[0], caller, attempt=0, urls=urls)
+    return _dial(response, number, agents[0], caller, urls=urls)
 
 
-def after_dial(number: PhoneNumber, *, answered: bool, attempt: int, agent_phones: list[str], caller: str, urls: dict[str, str]) -> str:
+def after_dial(number: PhoneNumber, *, answered: bool, remaining: list[tuple[int, str]], caller: str, urls: dict[str, str]) -> str:
     """Twilio asks what next after each <Dial>: hang up when answered, else the next agent, else voicemail."""
     response = VoiceResponse()
     if answered:
         response.hangup()
         return str(response)
-    following = attempt + 1
-    if following < len(agent_phones):
-        return _dial(response, number, agent_phones[following], caller, attempt=following, urls=urls)
+    if remaining:
+        return _dial(response, number, remaining[0], caller, urls=urls)
     return _voicemail(response, number, urls)
 
 
@@ -53,9 +53,10 @@ def goodbye() -> str:
     return str(response)
 
 
-def _dial(response: VoiceResponse, number: PhoneNumber, phone: str, caller: str, *, attempt: int, urls: dict[str, str]) -> str:
+def _dial(response: VoiceResponse, number: PhoneNumber, agent: tuple[int, str], caller: str, *, urls: dict[str, str]) -> str:
+    user_id, phone = agent
     dial = response.dial(
-        action=urls["dial"] + f"&attempt={attempt}",
+        action=urls["dial"] + f"&agent={user_id}",  # who rang, so the answer is credited and the next one found
         method="POST",
         timeout=number.ring_seconds or 20,
         caller_id=caller or number.number,

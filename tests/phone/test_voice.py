@@ -43,7 +43,7 @@ def test_during_business_hours_the_caller_hears_the_greeting_and_the_first_onlin
     assert root.find("Say").text == "Welcome to Example Support."
     dial = root.find("Dial")
     assert dial.find("Number").text == "+12025550101"
-    assert dial.get("action").endswith("/hooks/twilio/voice/?step=dial&attempt=0")
+    assert dial.get("action") == f"https://support.example.com/hooks/twilio/voice/?step=dial&agent={agents[0].pk}"
     assert Call.objects.get().call_sid == "CAe47a06e26927320008d8c260bb3abf35"
 
 
@@ -75,11 +75,12 @@ def test_the_business_hours_follow_the_numbers_time_zone(desk_number):
 def test_when_nobody_answers_each_agent_rings_in_turn_then_voicemail(client, provider, desk_number, agents):
     twilio_post(client, VOICE, CALL)
 
-    root = twiml(twilio_post(client, VOICE + "?step=dial&attempt=0", {**CALL, "DialCallStatus": "no-answer", "CallStatus": "in-progress"}))
+    first, second = agents
+    root = twiml(twilio_post(client, VOICE + f"?step=dial&agent={first.pk}", {**CALL, "DialCallStatus": "no-answer", "CallStatus": "in-progress"}))
     assert root.find("Dial/Number").text == "+12025550102"
-    assert root.find("Dial").get("action").endswith("attempt=1")
+    assert root.find("Dial").get("action").endswith(f"agent={second.pk}")
 
-    root = twiml(twilio_post(client, VOICE + "?step=dial&attempt=1", {**CALL, "DialCallStatus": "busy", "CallStatus": "in-progress"}))
+    root = twiml(twilio_post(client, VOICE + f"?step=dial&agent={second.pk}", {**CALL, "DialCallStatus": "busy", "CallStatus": "in-progress"}))
     assert root.find("Dial") is None and root.find("Record") is not None
     assert not Message.objects.exists()  # still in progress: nothing to show yet
 
@@ -91,7 +92,7 @@ def test_with_no_agent_online_the_call_goes_straight_to_voicemail(client, provid
 
 def test_an_answered_call_is_a_voice_message_naming_the_agent(client, provider, desk_number, agents):
     twilio_post(client, VOICE, CALL)
-    root = twiml(twilio_post(client, VOICE + "?step=dial&attempt=0", {**CALL, "DialCallStatus": "completed", "DialCallDuration": "125", "CallStatus": "in-progress"}))
+    root = twiml(twilio_post(client, VOICE + f"?step=dial&agent={agents[0].pk}", {**CALL, "DialCallStatus": "completed", "DialCallDuration": "125", "CallStatus": "in-progress"}))
 
     assert root.find("Hangup") is not None
     message = Message.objects.get()
