@@ -83,6 +83,10 @@ def parse_sms(
     if params.get("NumSegments"):
         info["segments"] = params["NumSegments"]
     text = params.get("Body") or ""
+    extra = dict(meta or {})
+    if params.get("ButtonPayload"):  # a WhatsApp quick-reply button
+        extra["postback"] = {"title": params.get("ButtonText", ""), "payload": params["ButtonPayload"]}
+        text = text or params.get("ButtonText", "")
     if params.get("Latitude") and params.get("Longitude"):  # a WhatsApp location pin
         place = " ".join(p for p in (params.get("Label", ""), params.get("Address", "")) if p)
         text = "\n".join(p for p in (text, f"Location: {params['Latitude']}, {params['Longitude']} {place}".strip()) if p)
@@ -96,7 +100,7 @@ def parse_sms(
         attachments=attachments,
         thread=ThreadHints(continue_latest=True),
         team_id=team_id,
-        meta={"twilio": info, **(meta or {})},
+        meta={"twilio": info, **extra},
     )
 
 

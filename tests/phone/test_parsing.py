@@ -54,3 +54,9 @@ def test_long_texts_split_at_whitespace_within_twilios_limit():
 def test_a_whatsapp_location_pin_becomes_readable_text():
     params = {**load("twilio-sms-02-inbound-whatsapp-image.json"), "Body": "", "NumMedia": "0", "Latitude": "40.4168", "Longitude": "-3.7038", "Label": "Tienda Centro"}
     assert parse_sms(params).text == "Location: 40.4168, -3.7038 Tienda Centro"
+
+
+def test_a_whatsapp_button_reply_keeps_its_payload():
+    params = {**load("twilio-sms-02-inbound-whatsapp-image.json"), "Body": "Talk to a person", "NumMedia": "0", "ButtonText": "Talk to a person", "ButtonPayload": "HUMAN"}
+    message = parse_sms(params)
+    assert message.text == "Talk to a person" and message.meta["postback"] == {"title": "Talk to a person", "payload": "HUMAN"}
