@@ -132,3 +132,29 @@ def test_concurrent_deliveries_of_one_webhook_are_stored_once(live):
     assert statuses == [200] * 6, server.log()
     assert Message.objects.filter(external_id="MMc7861f4bbccbdaf8c38f6c9f9f92ae9c").count() == 1
     assert Ticket.objects.filter(channel="whatsapp").count() == 1
+
+
+def test_the_agent_sees_why_a_messenger_reply_is_refused_outside_24_hours(live, browser):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from social.parsing import IncomingMessage
+    from tickets.services import ingest
+
+    server, provider = live
+    team = TeamFactory(name="Late")
+    AgentFactory(username="lea", first_name="Lea", teams=[team])
+    MessengerPage.objects.create(page_id="152846578697265", name="Shop", team=team, access_token=PAGE_TOKEN)
+    old = IncomingMessage(page_id="152846578697265", sender_id="2370930096045710", mid="m_old_1", text="Hello?", received_at=timezone.now() - timedelta(days=2))
+    ticket = ingest(old.inbound(team_id=team.pk)).ticket
+    before = len(provider.sent("graph"))
+
+    page = login_page(browser, server, "lea")
+    page.goto(f"{server.url}/agent/tickets/{ticket.pk}/")
+    page.locator("#reply-text").fill("Sorry for the wait!")
+    page.locator("#reply-send").click()
+
+    expect(page.locator("body")).to_contain_text("Messenger allows replies only within 24 hours")
+    assert len(provider.sent("graph")) == before
+    assert not Message.objects.filter(ticket=ticket, direction="outbound").exists()
