@@ -27,6 +27,14 @@ from .sweeper import ensure_sweeper
 
 log = logging.getLogger(__name__)
 
+# Visitor messages run on a small thread pool rather than the one shared thread Channels uses by default:
+# ingest is safe to run concurrently (unique constraints, row locks), and one visitor's frames still run in
+# order because a consumer handles its frames one at a time. This is what lets one process keep up with
+# hundreds of chats whose every message is a database transaction.
+def _parallel(func):
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
 BEFORE_HELLO = {"hello", "ping"}
 
 
@@ -100,7 +108,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         token = frame.get("visitor")
         headers = dict(self.scope.get("headers") or [])
         try:
-            welcome = await database_sync_to_async(ops.hello)(self.widget, token, frame, headers)
+            welcome = await _parallel(ops.hello)(self.widget, token, frame, headers)
         except UnknownVisitor:
             await self.error("forbidden", "Unknown visitor token.")
             await self.close(code=4403)
@@ -120,7 +128,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError("client_id")
         if not isinstance(text, str) or not text.strip():
             raise ValueError("text")
-        posted = await database_sync_to_async(ops.post)(self.session_id, self.token_digest, client_id.strip(), text)
+        posted = await _parallel(ops.post)(self.session_id, self.token_digest, client_id.strip(), text)
         if posted is None:
             await self.error("rate_limited", "Too many messages; wait a moment.", client_id=client_id)
             return
@@ -136,7 +144,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             )
         if new_ticket:
             # Whatever a bot flow answered before this socket joined the ticket's group.
-            for item in await database_sync_to_async(ops.history_after)(self.session_id, posted.message_id):
+            for item in await _parallel(ops.history_after)(self.session_id, posted.message_id):
                 await self.send_json(item)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
