@@ -44,7 +44,7 @@ def index_canned(canned_id: int) -> IndexDoc | None:
     if canned is None or not (canned.body or "").strip():
         return remove_doc(Source.CANNED, canned_id)
     title = canned.title or canned.shortcut
-    match = f"{title}\n{canned.shortcut}\n{canned.body}"
+    match = f"{title}\n{title}\n{canned.shortcut}\n{canned.body}"
     return upsert_doc(
         Source.CANNED, canned.pk, title=title, match=match, answer=canned.body,
         team_id=getattr(canned, "team_id", None), owner_id=getattr(canned, "owner_id", None),
@@ -84,7 +84,8 @@ def index_ticket(ticket_id: int) -> IndexDoc | None:
     if not answer.strip() or not question.strip():
         return remove_doc(Source.REPLY, ticket_id)
     return upsert_doc(
-        Source.REPLY, ticket_id, title=ticket.subject or f"#{ticket_id}", match=f"{ticket.subject}\n{question}",
+        # The question is what a new customer will resemble; the answer's words help too (same topic).
+        Source.REPLY, ticket_id, title=ticket.subject or f"#{ticket_id}", match=f"{ticket.subject}\n{question}\n{answer}",
         answer=answer, team_id=ticket.team_id,
     )  # fmt: skip
 

@@ -69,8 +69,7 @@ def search(
 
     Docs without a team are visible to everyone; canned responses with an owner only to that owner.
     """
-    language = textlib.detect_language(query)
-    query_tokens = textlib.tokens(query, language)
+    language, query_tokens = textlib.query_tokens(query)
     if not query_tokens:
         return []
     index, stale = _current()

@@ -49,20 +49,26 @@ _MARKERS = {
     ),
 }
 
+_FI_SHAPE = re.compile(r"(aa|ee|ii|uu|yy|ää|öö|(ssa|ssä|sta|stä|lla|llä|lta|ltä|lle|ksi|nsa|nsä|ni|si|mme|tte|vat|vät|ko|kö|aan|ään|uun|iin|ista|inen|isen)$)")
+_EN_SHAPE = re.compile(r"(th|wh|ck|sh|w|c|x|q|(ing|ed|tion|ly|ness|ment|able|ful|ous)$)")
+
 _local = threading.local()
 
 
 def detect_language(text: str) -> str:
-    """'fi' or 'en': a stop-word vote, with å/ä/ö as a tie-breaker. Simple, fast, good enough for routing."""
+    """'fi' or 'en': a vote of frequent words, å/ä/ö, and Finnish word shapes (long vowels, case endings).
+    Simple and fast; retrieval also matches the query's stems in the other language, so a wrong guess on a
+    two-word question costs little."""
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return "en"
     fi = sum(w in _MARKERS["fi"] for w in words)
     en = sum(w in _MARKERS["en"] for w in words)
-    letters = text.lower()
-    accents = sum(letters.count(c) for c in "äöå")
+    accents = sum(text.lower().count(c) for c in "äöå")
     if accents:
         fi += 1 + min(accents, len(words)) / 2
+    fi += sum(0.5 for w in words if len(w) > 4 and _FI_SHAPE.search(w))
+    en += sum(0.5 for w in words if len(w) > 3 and _EN_SHAPE.search(w))
     return "fi" if fi > en else "en"
 
 
@@ -77,6 +83,15 @@ def tokens(text: str, language: str | None = None) -> list[str]:
         # prefix beside the stem joins them while the full stem still rewards an exact match.
         stems = [p for s in stems for p in ((s, s[:FI_PREFIX]) if len(s) > FI_PREFIX else (s,))]
     return stems
+
+
+def query_tokens(text: str) -> tuple[str, list[str]]:
+    """(guessed language, stems of the question in that language followed by those in the other one)."""
+    language = detect_language(text)
+    other = "en" if language == "fi" else "fi"
+    primary = tokens(text, language)
+    extra = [t for t in tokens(text, other) if t not in primary]
+    return language, primary + extra
 
 
 def sentences(text: str) -> list[str]:

@@ -141,10 +141,13 @@ def _load(indexing, noise: int) -> list[tuple[str, tuple[str, int]]]:
     questions = []
     for ref, (source, title, answer, asked) in enumerate(TOPICS, start=1):
         if source == "reply":
-            indexing.upsert_doc("reply", ref, title=title, match=f"{title}\n{asked[0]}", answer=answer)
+            # As indexing.index_ticket does: subject, the ticket's question, the closing reply.
+            indexing.upsert_doc("reply", ref, title=title, match=f"{title}\n{asked[0]}\n{answer}", answer=answer)
             held_out = asked[1:]
         else:
-            indexing.upsert_doc(source, ref, title=title, match=f"{title}\n{answer}", answer=answer, url=f"/kb/topic-{ref}/" if source == "article" else "")
+            # As indexing.index_canned / index_article do.
+            match = f"{title}\n{title}\n{answer}"
+            indexing.upsert_doc(source, ref, title=title, match=match, answer=answer, url=f"/kb/topic-{ref}/" if source == "article" else "")
             held_out = asked
         questions += [(q, (source, ref)) for q in held_out]
     rng = random.Random(8)

@@ -62,7 +62,7 @@ class Visitor:
         return ack
 
     async def bot(self):
-        frame = await self.ws.recv_until(lambda f: f.get("type") == "message" and f.get("author") == "bot", timeout=10)
+        frame = await self.ws.recv_until(lambda f: f.get("type") == "message" and f.get("author") == "bot", timeout=20)
         return frame["text"]
 
 
