@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50
 BATCH_BYTES = 20 * 1024 * 1024  # memory bound of one fetch
 TIMEOUT = 30
-WORKERS = 2  # parallel ingest lanes per batch (see ingest_batch)
+WORKERS = 4  # parallel ingest lanes per batch (see ingest_batch); the work waits on PostgreSQL
+FIRST_BATCH = 8
 LOCK_SECONDS = 15 * 60
 FETCH_ITEM = re.compile(rb"UID (\d+)")
 SIZE_ITEM = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -274,9 +275,13 @@ def _new_uids(conn, last_uid: int) -> list[int]:
 
 
 def _batches(conn, uids: list[int], batch_size: int):
-    """Groups of at most `batch_size` messages and about BATCH_BYTES, with the size of each."""
-    for start in range(0, len(uids), batch_size):
-        chunk = uids[start : start + batch_size]
+    """Groups of at most `batch_size` messages and about BATCH_BYTES, with the size of each. The first
+    groups are small so the first tickets appear quickly; later ones grow to `batch_size`."""
+    start, size = 0, min(FIRST_BATCH, batch_size)
+    while start < len(uids):
+        chunk = uids[start : start + size]
+        start += size
+        size = min(size * 2, batch_size)
         sizes = _sizes(conn, chunk)
         group: list[tuple[int, int]] = []
         total = 0

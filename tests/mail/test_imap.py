@@ -237,3 +237,18 @@ def test_poll_failure_is_recorded_on_the_mailbox(mailbox):
         poll(mailbox.pk)
     mailbox.refresh_from_db()
     assert "rejected" in mailbox.last_error
+
+
+def test_parallel_lanes_keep_every_thread_together(mailbox, imap_account):
+    from bench.email import generate
+
+    messages, threads = generate(120, seed=11)
+    imap_account.append(*[raw for _mid, raw in messages])
+    poll(mailbox.pk, batch_size=40, workers=4)
+    stored = dict(Message.objects.values_list("external_id", "ticket_id"))
+    assert set(stored) == set(threads)
+    tickets_by_thread: dict[str, set[int]] = {}
+    for message_id, label in threads.items():
+        tickets_by_thread.setdefault(label, set()).add(stored[message_id])
+    assert all(len(ids) == 1 for ids in tickets_by_thread.values())
+    assert len({next(iter(ids)) for ids in tickets_by_thread.values()}) == len(tickets_by_thread)
