@@ -19,6 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext as _
 
 from tickets.adapters import PermanentSendError, ReplyRefused, TransientSendError
 from tickets.crypto import blind_index
@@ -36,15 +37,15 @@ class EmailAdapter:
 
     def check(self, ticket: Ticket) -> None:
         if not ticket.contact.email:
-            raise ReplyRefused("This customer has no email address.")
+            raise ReplyRefused(_("This customer has no email address."))
 
     def send(self, message: Message) -> str:
         ticket = message.ticket
         to = _one_line(ticket.contact.email)
         if not to or "@" not in to:
-            raise PermanentSendError("The customer has no valid email address.")
+            raise PermanentSendError(_("The customer has no valid email address."))
         if message.is_bot and not _allow_auto_mail(to):
-            raise PermanentSendError(f"Not sent: more than {AUTO_MAIL_PER_HOUR} automatic emails to this address within an hour.")
+            raise PermanentSendError(_("Not sent: more than %(count)s automatic emails to this address within an hour.") % {"count": AUTO_MAIL_PER_HOUR})
         mailbox = mailbox_for(ticket)
         from_address = mailbox.email_address if mailbox else settings.DEFAULT_FROM_EMAIL
         message_id = _message_id(message, from_address)
@@ -52,10 +53,10 @@ class EmailAdapter:
         try:
             email.send()
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
-            raise PermanentSendError(f"The mail server refused the message: {_smtp_reason(exc)}") from exc
+            raise PermanentSendError(_("The mail server refused the message: %(reason)s") % {"reason": _smtp_reason(exc)}) from exc
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:
-                raise PermanentSendError(f"The mail server refused the message: {exc.smtp_code} {_smtp_reason(exc)}") from exc
+                raise PermanentSendError(_("The mail server refused the message: %(reason)s") % {"reason": f"{exc.smtp_code} {_smtp_reason(exc)}"}) from exc
             raise TransientSendError(f"{exc.smtp_code} {_smtp_reason(exc)}") from exc
         except (OSError, smtplib.SMTPException) as exc:  # connection refused, timeouts, dropped sessions
             raise TransientSendError(str(exc) or type(exc).__name__) from exc

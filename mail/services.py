@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from tickets.crypto import blind_indexes, normalize
 from tickets.inbound import InboundAttachment, InboundMessage, ThreadHints
@@ -101,8 +102,8 @@ def _unreadable(raw: bytes, team_id: int | None) -> InboundMessage:
         external_id=f"<sha256.{hashlib.sha256(raw).hexdigest()[:48]}@unreadable.invalid>",
         sender_kind="email",
         sender_address="unknown@invalid",
-        subject="Unreadable message",
-        text="This message could not be read. The original is attached.",
+        subject=_("Unreadable message"),
+        text=_("This message could not be read. The original is attached."),
         attachments=(InboundAttachment(filename="original.eml", content_type="message/rfc822", content=raw),),
         thread=ThreadHints(continue_latest=False),
         team_id=team_id,
@@ -135,5 +136,6 @@ def _mark_bounced(bounce: dict) -> None:
     ).first()
     if outbound is None or outbound.delivery_status == DeliveryStatus.FAILED:
         return
-    reason = bounce.get("diagnostic") or bounce.get("status") or "bounced"
-    update_delivery(message=outbound, status=DeliveryStatus.FAILED, error=f"Bounced: {reason}"[:255])
+    reason = bounce.get("diagnostic") or bounce.get("status") or ""
+    error = _("Bounced: %(reason)s") % {"reason": reason} if reason else _("Bounced")
+    update_delivery(message=outbound, status=DeliveryStatus.FAILED, error=error[:255])
