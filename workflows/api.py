@@ -7,7 +7,8 @@ from datetime import datetime
 from django.shortcuts import get_object_or_404
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, ValidationError
@@ -118,7 +119,7 @@ def split_view(request: Request, pk: int) -> Response:
     return Response({**_ticket_json(request, move.target_id), "undo": _undo(move)}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=None)
+@extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
 @api_view(["POST"])
 def undo_move_view(request: Request, pk: int) -> Response:
     move = get_object_or_404(TicketMove, pk=pk)
@@ -132,6 +133,7 @@ def undo_move_view(request: Request, pk: int) -> Response:
     return Response({"source": _ticket_json(request, move.source_id), "target": _ticket_json(request, move.target_id)})
 
 
+@extend_schema(parameters=[OpenApiParameter("tickets", str, description="comma-separated ticket ids")], responses={200: OpenApiTypes.OBJECT})
 @api_view(["GET"])
 def sla_lookup_view(request: Request) -> Response:
     """`?tickets=1,2,3` → the `sla` block of each visible ticket (for the queue's SLA column)."""

@@ -101,17 +101,20 @@ async def on_presence_frame(consumer, frame: dict[str, Any]) -> None:
     state = frame.get("state", "viewing")
     if state not in STATES:
         raise ValueError("state")
-    await database_sync_to_async(_check_access)(consumer.user, ticket_id)
     tracked: set[int] = consumer.__dict__.setdefault("presence_tickets", set())
     if state == "left":
-        tracked.discard(ticket_id)
-        people = await database_sync_to_async(remove)(ticket_id, consumer.channel_name)
-    else:
-        await consumer.join_group(f"ticket.{ticket_id}")
-        # Counted as watching: if the agent loses access, the core drops the ticket group again.
-        consumer.__dict__.setdefault("watching", set()).add(ticket_id)
-        tracked.add(ticket_id)
-        people = await database_sync_to_async(record)(ticket_id, consumer.channel_name, consumer.user, state)
+        # Removing one's own entry needs no access check (and no database: pages send it while closing).
+        if ticket_id in tracked:
+            tracked.discard(ticket_id)
+            people = await database_sync_to_async(remove)(ticket_id, consumer.channel_name)
+            await _broadcast(consumer, ticket_id, people)
+        return
+    await database_sync_to_async(_check_access)(consumer.user, ticket_id)
+    await consumer.join_group(f"ticket.{ticket_id}")
+    # Counted as watching: if the agent loses access, the core drops the ticket group again.
+    consumer.__dict__.setdefault("watching", set()).add(ticket_id)
+    tracked.add(ticket_id)
+    people = await database_sync_to_async(record)(ticket_id, consumer.channel_name, consumer.user, state)
     await _broadcast(consumer, ticket_id, people)
 
 
