@@ -15,4 +15,5 @@ class PhoneConfig(AppConfig):
 
         register_adapter("sms", TwilioMessagingAdapter("sms"))
         register_adapter("whatsapp", TwilioMessagingAdapter("whatsapp"))
+        register_adapter("voice", TwilioMessagingAdapter("voice"))  # answers a caller by SMS
         register_ticket_panel("phone/calls_panel.html", context=calls_panel, column="side", order=40)

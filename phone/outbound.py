@@ -1,4 +1,5 @@
 """Agent replies by SMS and WhatsApp through the twilio REST client (base URL overridable for tests).
+A reply on a call's ticket (channel `voice`) goes to the caller as an SMS from the number they called.
 
 A reply goes from the number the customer wrote to; a reply longer than Twilio's 1,600-character body
 limit goes out as several messages, each remembered by its MessageSid so a retry never resends a part and
@@ -90,7 +91,7 @@ class TwilioMessagingAdapter:
         return ticket.contact.phone if self.kind == IdentityKind.PHONE else ""
 
     def _sender(self, ticket: Ticket) -> PhoneNumber | None:
-        """The number the customer last wrote to, else one of the team's numbers for this channel."""
+        """The number the customer last wrote to (or called), else one of the team's numbers for this channel."""
         last = (
             Message.objects.filter(ticket=ticket, channel=self.channel, direction=Direction.INBOUND)
             .order_by("-created_at", "-id")
@@ -99,7 +100,8 @@ class TwilioMessagingAdapter:
         )
         flag = {"whatsapp": True} if self.channel == Channel.WHATSAPP else {"sms": True}
         numbers = PhoneNumber.objects.filter(**flag)
-        to = ((last or {}).get("twilio") or {}).get("phone_number")
+        last = last or {}
+        to = (last.get("twilio") or {}).get("phone_number") or (last.get("call") or {}).get("to")
         return (
             (numbers.filter(number=to).first() if to else None)
             or numbers.filter(team=ticket.team_id).first()

@@ -79,7 +79,7 @@ def record_status(params: Mapping[str, str]) -> Message | None:
     if report is None or not report.status:
         return None
     message = (
-        Message.objects.filter(channel__in=[Channel.SMS, Channel.WHATSAPP], external_id=report.sid).first()
+        Message.objects.filter(channel__in=[Channel.SMS, Channel.WHATSAPP, Channel.VOICE], external_id=report.sid).first()
         or Message.objects.filter(twilio_parts__sid=report.sid).first()
     )
     if message is None:

@@ -195,3 +195,19 @@ def test_a_late_transcription_is_announced_to_agents_as_a_message_update(client,
     finally:
         events.unsubscribe("message.updated", listener)
     assert ("message.updated", "voice") in seen
+
+
+def test_an_agent_answers_a_voicemail_by_sms_from_the_number_that_was_called(client, provider, desk_number, eager_celery, django_capture_on_commit_callbacks):
+    from tickets.services import reply
+
+    twilio_post(client, VOICE, CALL)
+    twilio_post(client, "/hooks/twilio/voice/recording/", RECORDING)
+    agent = AgentFactory(teams=[desk_number.team])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = reply(ticket=Ticket.objects.get(), agent=agent, text="Hi Tom, the technician comes on Thursday at 10.")
+
+    [sent] = provider.sent("twilio")
+    assert sent.form["To"] == "+14155550163" and sent.form["From"] == "+12025550143"
+    message.refresh_from_db()
+    assert message.channel == "voice" and message.delivery_status == "sent"
