@@ -17,7 +17,7 @@ def seconds_between(later: str, earlier: str, vendor: str | None = None) -> str:
     """SQL for `later - earlier` in seconds (column names are ours, never user input)."""
     if is_postgres(vendor):
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"  # julianday is a float: keep ms
 
 
 def percentiles(*, value_sql: str, group_sql: str, from_where_sql: str, params: Sequence, ps: Sequence[float] = (0.5, 0.9)) -> dict:
@@ -101,10 +101,13 @@ def _float(value) -> float | None:
 
 
 def _sqlite_percentile(p: float) -> str:
+    """lo + frac * (hi - lo) over the ranked rows, the same arithmetic as PostgreSQL's percentile_cont."""
     pos = f"({p} * (n - 1))"
-    lo = f"CAST({pos} AS INTEGER)"
-    frac = f"({pos} - {lo})"
-    return f"SUM(CASE WHEN i = {lo} THEN v * (1 - {frac}) WHEN i = {lo} + 1 THEN v * {frac} ELSE 0 END)"
+    lo_i = f"CAST({pos} AS INTEGER)"
+    frac = f"({pos} - {lo_i})"
+    lo = f"MAX(CASE WHEN i = {lo_i} THEN v END)"
+    hi = f"COALESCE(MAX(CASE WHEN i = {lo_i} + 1 THEN v END), {lo})"
+    return f"({lo} + MAX({frac}) * ({hi} - {lo}))"
 
 
 def fetch(sql: str, params: Sequence) -> list[tuple]:
