@@ -32,6 +32,11 @@ def typing_interval() -> float:
     return _number("CHAT_TYPING_INTERVAL_SECONDS", 0.25)
 
 
+def widget_cache_seconds() -> float:
+    """How long a process trusts its copy of a widget (admin edits show within this time)."""
+    return _number("CHAT_WIDGET_CACHE_SECONDS", 10.0)
+
+
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 10_000
 HISTORY_LIMIT = 200

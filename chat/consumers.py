@@ -42,11 +42,12 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         key = (query.get("widget") or [""])[0][:64]
-        self.widget = await database_sync_to_async(ops.load_widget)(key) if key else None
+        self.widget = await _parallel(ops.load_widget)(key) if key else None
         if self.widget is None:
             await self.close(code=4404)
             return
         self.session_id: int | None = None
+        self.lang = "en"
         self.token_digest = ""
         self.ticket_id: int | None = None
         self.assignee_id: int | None = None
@@ -113,6 +114,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             await self.error("forbidden", "Unknown visitor token.")
             await self.close(code=4403)
             return
+        self.lang = welcome["lang"]
         self.session_id = welcome["session"]
         self.token_digest = welcome.pop("_digest")
         self.ticket_id = welcome.pop("_ticket")
@@ -128,7 +130,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError("client_id")
         if not isinstance(text, str) or not text.strip():
             raise ValueError("text")
-        posted = await _parallel(ops.post)(self.session_id, self.token_digest, client_id.strip(), text)
+        posted = await _parallel(ops.localized)(self.lang, ops.post, self.session_id, self.token_digest, client_id.strip(), text)
         if posted is None:
             await self.error("rate_limited", "Too many messages; wait a moment.", client_id=client_id)
             return
@@ -190,18 +192,18 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             await self.error("forbidden", "The identity signature is not valid; you stay anonymous.")
 
     async def on_prechat(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(ops.prechat)(self.session_id, frame.get("name"), frame.get("email"))
+        await database_sync_to_async(ops.localized)(self.lang, ops.prechat, self.session_id, frame.get("name"), frame.get("email"))
         await self.send_json({"type": "prechat_saved"})
 
     async def on_transcript(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(ops.transcript)(self.session_id, frame.get("email"))
+        await database_sync_to_async(ops.localized)(self.lang, ops.transcript, self.session_id, frame.get("email"))
         await self.send_json({"type": "transcript_sent"})
 
     async def on_offline(self, frame: dict[str, Any]) -> None:
         client_id = str(frame.get("client_id") or "")[:64]
         if not client_id:
             raise ValueError("client_id")
-        await database_sync_to_async(ops.offline)(self.widget, self.token_digest, frame.get("name"), frame.get("email"), frame.get("text"), client_id)
+        await database_sync_to_async(ops.localized)(self.lang, ops.offline, self.widget, self.token_digest, frame.get("name"), frame.get("email"), frame.get("text"), client_id)
         await self.send_json({"type": "offline_received", "client_id": client_id})
 
     async def on_ping(self, frame: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .models import Widget
+from .widget_cache import allowed_domains
 
 
 def widget_origin_allowed(public_key: str, host: str) -> bool:
@@ -15,7 +15,7 @@ def widget_origin_allowed(public_key: str, host: str) -> bool:
     host = (host or "").lower().rstrip(".")
     if not host or not public_key:
         return False
-    domains = Widget.objects.filter(public_key=public_key).values_list("allowed_domains", flat=True).first()
+    domains = allowed_domains(public_key)
     if domains is None:
         return False
     patterns = [str(d).lower().strip() for d in domains if str(d).strip()]

@@ -8,10 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
+from django.utils.translation import gettext
 
 from . import services
 from .models import SessionStatus, Widget
 from .strings import widget_strings
+
+
+def localized(lang: str, func, *args):
+    """Run an operation in the visitor's language, so refusals reach them translated."""
+    with translation.override(lang):
+        return func(*args)
 
 
 def load_widget(public_key: str) -> Widget | None:
@@ -90,7 +97,7 @@ def transcript(session_id: int, email: Any) -> None:
 
 def offline(widget: Widget, token_digest: str, name: Any, email: Any, text: Any, client_id: str) -> int:
     if not services.visitor_allowed(token_digest=token_digest):
-        raise services.ChatRefused("Too many messages; wait a moment.")
+        raise services.ChatRefused(gettext("Too many messages; wait a moment."))
     return services.offline_message(widget=widget, name=str(name or ""), email=str(email or ""), text=str(text or ""), client_id=f"{token_digest[:16]}:{client_id}")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import factory
 import pytest
@@ -38,13 +40,23 @@ class CannedFactory(factory.django.DjangoModelFactory):
 @pytest.fixture(scope="session")
 def chat_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """daphne on the test database with a 2 s offer timeout (the product default is 30 s)."""
-    server = start_server(tmp_path_factory.mktemp("chatserver"), {"CHAT_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT)})
+    server = start_server(tmp_path_factory.mktemp("chatserver"), {"CHAT_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT), "CHAT_WIDGET_CACHE_SECONDS": "0"})
     yield server
     server.proc.terminate()
     try:
         server.proc.wait(10)
     except subprocess.TimeoutExpired:
         server.proc.kill()
+
+
+def run(coro):
+    """asyncio.run, also after a Playwright test left its event loop running in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def visitor(server, key: str, token: str | None = None, **hello):

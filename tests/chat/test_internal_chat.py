@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from chat.models import InternalMessage
-from tests.chat.conftest import agent_socket
+from tests.chat.conftest import agent_socket, run
 from tests.factories import AgentFactory, TeamFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
@@ -49,7 +47,7 @@ def test_team_room_messages_reach_the_team_only_with_unread_counts_and_history(c
         for ws in (a, b, c):
             await ws.close()
 
-    asyncio.run(scenario())
+    run(scenario())
     assert InternalMessage.objects.count() == 1
 
 
@@ -71,4 +69,4 @@ def test_direct_messages_reach_only_the_two_agents(chat_server):
         for ws in (a, b, d):
             await ws.close()
 
-    asyncio.run(scenario())
+    run(scenario())

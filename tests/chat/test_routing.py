@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import ChatSession, SessionStatus
-from tests.chat.conftest import WidgetFactory, agent_socket, say, visitor
+from tests.chat.conftest import WidgetFactory, agent_socket, run, say, visitor
 from tests.factories import AgentFactory, TeamFactory
 from tickets.models import Direction, Message, Ticket
 
@@ -70,7 +70,7 @@ def test_chats_go_to_the_least_loaded_agent_and_wait_in_line_when_everyone_is_fu
             await ws.close()
         return t1
 
-    t1 = asyncio.run(scenario())
+    t1 = run(scenario())
     assert Ticket.objects.get(pk=t1).status == "resolved"
 
 
@@ -106,7 +106,7 @@ def test_an_offer_not_accepted_in_time_moves_to_the_next_agent(chat_server):
             await ws.close()
         return second is a
 
-    second_is_alice = asyncio.run(scenario())
+    second_is_alice = run(scenario())
     session = ChatSession.objects.get(ticket__isnull=False, widget=widget)
     assert session.assigned_agent_id == (alice.pk if second_is_alice else bob.pk)
 
@@ -124,7 +124,7 @@ def test_no_agent_online_turns_the_widget_into_an_offline_form_that_opens_an_ema
         await ws.recv_until(lambda f: f["type"] == "offline_received")
         await ws.close()
 
-    asyncio.run(scenario())
+    run(scenario())
     ticket = Ticket.objects.get(messages__text="Call me back")
     assert ticket.channel == "email" and ticket.team_id == widget.team_id and ticket.contact.email == "olli@example.org"
     assert Message.objects.filter(text="Call me back").count() == 1
@@ -143,7 +143,7 @@ def test_an_agent_coming_online_gets_the_waiting_chat(chat_server):
         await a.close()
         await v.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_transfer_to_an_agent_and_to_a_team_leaves_a_note(chat_server):
@@ -179,7 +179,7 @@ def test_transfer_to_an_agent_and_to_a_team_leaves_a_note(chat_server):
             await ws.close()
         return ticket_id
 
-    ticket_id = asyncio.run(run())
+    ticket_id = run(run())
     notes = list(Message.objects.filter(ticket_id=ticket_id, direction=Direction.NOTE).values_list("text", flat=True))
     assert any("knows refunds" in n for n in notes) and any("billing question" in n for n in notes)
     assert Ticket.objects.get(pk=ticket_id).team_id == billing.pk
@@ -209,7 +209,7 @@ def test_chat_frames_about_tickets_the_agent_may_not_see_are_forbidden(chat_serv
         await v.close()
         await o.close()
 
-    asyncio.run(scenario())
+    run(scenario())
     assert ChatSession.objects.get(widget=widget).status != SessionStatus.ENDED
 
 
@@ -229,4 +229,4 @@ def test_visitor_ends_the_chat(chat_server):
         assert fresh["session"] != welcome["session"] and fresh["history"] == []
         await again.close()
 
-    asyncio.run(scenario())
+    run(scenario())

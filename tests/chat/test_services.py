@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import pytest
@@ -12,7 +11,7 @@ from django.test import Client
 from chat import hooks, services
 from chat.models import CannedResponse, ChatSession, SessionStatus, Widget
 from chat.origins import widget_origin_allowed
-from tests.chat.conftest import CannedFactory, WidgetFactory, say, visitor
+from tests.chat.conftest import CannedFactory, WidgetFactory, run, say, visitor
 from tests.factories import AgentFactory, TeamFactory, TicketFactory
 from tickets import events
 from tickets.services import reply
@@ -51,7 +50,7 @@ def test_a_pre_routing_flow_takes_the_message_and_its_bot_reply_reaches_the_visi
         await ws.close()
         return session.pk
 
-    session_id = asyncio.run(scenario())
+    session_id = run(scenario())
     assert seen == ["my order"]
     assert ChatSession.objects.get(pk=session_id).status == SessionStatus.BOT
 
@@ -144,7 +143,8 @@ def test_widget_api_is_for_admins_and_never_returns_the_secret():
 
 
 @pytest.mark.django_db
-def test_origins_allow_the_widget_domains_and_the_demo_widget_the_desks_own_hosts():
+def test_origins_allow_the_widget_domains_and_the_demo_widget_the_desks_own_hosts(settings):
+    settings.CHAT_WIDGET_CACHE_SECONDS = 0
     WidgetFactory(public_key="shop", allowed_domains=["shop.example.com", "*.example.org"])
     WidgetFactory(public_key="demo", allowed_domains=[])
     assert widget_origin_allowed("shop", "shop.example.com")

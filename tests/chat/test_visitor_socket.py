@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -11,7 +10,7 @@ from asgiref.sync import sync_to_async
 
 from chat.models import ChatSession
 from chat.tokens import sign_identity
-from tests.chat.conftest import WidgetFactory, agent_socket, say, visitor
+from tests.chat.conftest import WidgetFactory, agent_socket, run, say, visitor
 from tests.conftest import ws_connect
 from tests.factories import AgentFactory, ContactFactory
 from tickets.models import Contact, Message
@@ -24,7 +23,7 @@ def test_unknown_widget_is_refused(chat_server):
         with pytest.raises(websockets.exceptions.InvalidStatus):
             await ws_connect(chat_server, "/ws/visitor/?widget=nope")
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_only_the_widgets_domains_may_embed_it(chat_server):
@@ -39,7 +38,7 @@ def test_only_the_widgets_domains_may_embed_it(chat_server):
         with pytest.raises(websockets.exceptions.InvalidStatus):
             await ws_connect(chat_server, "/ws/visitor/?widget=shopw", origin="https://evil.example.net")
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_message_is_acked_after_commit_and_a_resend_is_stored_once(chat_server):
@@ -56,7 +55,7 @@ def test_message_is_acked_after_commit_and_a_resend_is_stored_once(chat_server):
         await ws.close()
         return welcome, first
 
-    welcome, ack = asyncio.run(scenario())
+    welcome, ack = run(scenario())
     message = Message.objects.get(pk=ack["id"])
     assert message.channel == "chat" and message.text == "Where is my parcel?"
     assert Message.objects.filter(text="Where is my parcel?").count() == 1
@@ -89,7 +88,7 @@ def test_reload_resumes_the_same_conversation_and_resume_replays_in_order(chat_s
         await again.close()
         await a.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_second_tab_sees_messages_from_the_first(chat_server):
@@ -105,7 +104,7 @@ def test_second_tab_sees_messages_from_the_first(chat_server):
         await tab1.close()
         await tab2.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_forged_and_foreign_tokens_are_refused(chat_server):
@@ -120,7 +119,7 @@ def test_forged_and_foreign_tokens_are_refused(chat_server):
             with pytest.raises(websockets.exceptions.ConnectionClosed):
                 await forged.recv(timeout=3)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_frames_before_hello_and_unknown_types_are_invalid(chat_server):
@@ -138,7 +137,7 @@ def test_frames_before_hello_and_unknown_types_are_invalid(chat_server):
         assert (await ws.recv())["code"] == "invalid"
         await ws.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_megabyte_frame_is_too_large_and_other_sockets_stay_healthy(chat_server):
@@ -165,7 +164,7 @@ def test_a_megabyte_frame_is_too_large_and_other_sockets_stay_healthy(chat_serve
         assert (await say(bystander, "ok-1", "still here"))["type"] == "ack"
         await bystander.close()
 
-    asyncio.run(scenario())
+    run(scenario())
     assert not Message.objects.filter(text__startswith="xxxx").exists()
 
 
@@ -180,7 +179,7 @@ def test_a_flooding_visitor_is_rate_limited(chat_server):
         await ws.close()
         return answers
 
-    answers = asyncio.run(scenario())
+    answers = run(scenario())
     assert answers[0]["type"] == "ack"
     assert any(a["type"] == "error" and a["code"] == "rate_limited" for a in answers)
 
@@ -206,7 +205,7 @@ def test_typing_drafts_reach_the_watching_agent_latest_first_and_are_never_store
         await ws.close()
         await a.close()
 
-    asyncio.run(scenario())
+    run(scenario())
     assert not Message.objects.filter(text__startswith="I want").exists()
 
 
@@ -235,7 +234,7 @@ def test_agent_replies_reach_the_visitor_and_internal_notes_never_do(chat_server
         await again.close()
         await a.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_visitor_only_ever_reads_their_own_conversation(chat_server):
@@ -258,7 +257,7 @@ def test_a_visitor_only_ever_reads_their_own_conversation(chat_server):
         await one.close()
         await two.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_signed_identity_links_the_contact_and_a_bad_signature_stays_anonymous(chat_server):
@@ -279,7 +278,7 @@ def test_signed_identity_links_the_contact_and_a_bad_signature_stays_anonymous(c
         await signed.close()
         return bad_ack, good_ack
 
-    bad_ack, good_ack = asyncio.run(scenario())
+    bad_ack, good_ack = run(scenario())
     assert Message.objects.get(pk=good_ack["id"]).author_contact_id == known.pk
     assert Message.objects.get(pk=bad_ack["id"]).author_contact_id != known.pk
     known.refresh_from_db()
