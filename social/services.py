@@ -6,18 +6,22 @@ from __future__ import annotations
 import logging
 import mimetypes
 from dataclasses import replace
+from functools import partial
 from urllib.parse import urlsplit
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tickets.attachments import store_attachment
 from tickets.crypto import blind_indexes
 from tickets.inbound import InboundAttachment
 from tickets.models import Channel, ContactIdentity, DeliveryStatus, Direction, IdentityKind, Message
 from tickets.services import InvalidMessage, ingest, update_delivery
 
 from . import graph
+from .events import announce_message_updated
 from .models import MessengerPage
-from .parsing import IncomingMessage, Receipt
+from .parsing import AttachmentRef, IncomingMessage, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +53,37 @@ def receive_message(event: IncomingMessage, *, page: MessengerPage) -> Message |
     files, failed = _download(event)
     inbound = event.inbound(team_id=page.team_id, sender_name=name, files=files)
     if failed:
-        note = "\n".join(_("[%(type)s attachment could not be downloaded]") % {"type": ref.type} for ref in failed)
         meta = {**inbound.meta, "attachments_failed": [{"type": r.type, "url": r.url} for r in failed]}
-        inbound = replace(inbound, text=(inbound.text + "\n" + note).strip(), meta=meta)
-    return ingest(inbound)
+        inbound = replace(inbound, text=(inbound.text + "\n" + _notes(failed)).strip(), meta=meta)
+    message = ingest(inbound)
+    if message is not None and failed:
+        from .tasks import fetch_failed_attachments
+
+        transaction.on_commit(partial(fetch_failed_attachments.delay, message.pk))
+    return message
+
+
+def attach_failed_attachments(message_id: int) -> list[AttachmentRef]:
+    """Download attachments that failed on arrival (Meta's CDN URLs stay valid for a while). Returns what
+    is still missing; the note in the text shrinks to match."""
+    message = Message.objects.get(pk=message_id)
+    refs = [AttachmentRef(type=r["type"], url=r["url"]) for r in message.meta.get("attachments_failed", [])]
+    if not refs:
+        return []
+    files, failed = _download_refs(refs)
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        for file in files:
+            store_attachment(message, file)
+        text = message.text.replace(_notes(refs), "").strip()
+        message.text = (text + "\n" + _notes(failed)).strip() if failed else text or _("[attachment]")
+        message.meta["attachments_failed"] = [{"type": r.type, "url": r.url} for r in failed]
+        if not failed:
+            message.meta.pop("attachments_failed")
+        message.save(update_fields=["text", "meta"])
+        if files:
+            announce_message_updated(message)
+    return failed
 
 
 def record_receipt(receipt: Receipt) -> int:
@@ -80,9 +111,17 @@ def _known(psid: str) -> bool:
     return ContactIdentity.objects.filter(kind=IdentityKind.MESSENGER, address_hash__in=blind_indexes(psid)).exists()
 
 
-def _download(event: IncomingMessage) -> tuple[tuple[InboundAttachment, ...], list]:
+def _notes(refs: list[AttachmentRef]) -> str:
+    return "\n".join(_("[%(type)s attachment could not be downloaded]") % {"type": ref.type} for ref in refs)
+
+
+def _download(event: IncomingMessage) -> tuple[tuple[InboundAttachment, ...], list[AttachmentRef]]:
+    return _download_refs(list(event.attachments))
+
+
+def _download_refs(refs: list[AttachmentRef]) -> tuple[tuple[InboundAttachment, ...], list[AttachmentRef]]:
     files, failed = [], []
-    for index, ref in enumerate(event.attachments):
+    for index, ref in enumerate(refs):
         try:
             content, content_type = graph.download(ref.url)
         except graph.DownloadError as exc:

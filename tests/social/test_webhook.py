@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from social.services import attach_failed_attachments
 from tests.factories import MessageFactory
 from tests.phone.providers import JPEG, PDF, VERIFY_TOKEN
 from tests.social.conftest import meta_post, raw, sign
@@ -82,6 +83,12 @@ def test_a_failed_attachment_download_keeps_the_message(client, provider, page):
     message = Message.objects.get()
     assert "image attachment could not be downloaded" in message.text
     assert message.meta["attachments_failed"][0]["url"].startswith("https://scontent.example.net/")
+
+    provider.fail.clear()
+    assert attach_failed_attachments(message.pk) == []
+    message.refresh_from_db()
+    assert message.attachments.get().file.read() == JPEG
+    assert "could not be downloaded" not in message.text and "attachments_failed" not in message.meta
 
 
 def test_a_postback_is_stored_with_its_payload(client, provider, page):
