@@ -153,7 +153,7 @@ def test_transfer_to_an_agent_and_to_a_team_leaves_a_note(chat_server):
     bob = AgentFactory(first_name="Bob", teams=[widget.team])
     carol = AgentFactory(teams=[billing])
 
-    async def run():
+    async def scenario():
         a = await agent_socket(chat_server, alice)
         b = await agent_socket(chat_server, bob)
         c = await agent_socket(chat_server, carol)
@@ -179,7 +179,7 @@ def test_transfer_to_an_agent_and_to_a_team_leaves_a_note(chat_server):
             await ws.close()
         return ticket_id
 
-    ticket_id = run(run())
+    ticket_id = run(scenario())
     notes = list(Message.objects.filter(ticket_id=ticket_id, direction=Direction.NOTE).values_list("text", flat=True))
     assert any("knows refunds" in n for n in notes) and any("billing question" in n for n in notes)
     assert Ticket.objects.get(pk=ticket_id).team_id == billing.pk
