@@ -59,3 +59,18 @@ def deliver_webhook(self, delivery_id: str) -> None:
             return
         countdown = min(30 * 2**self.request.retries, 3600) + random.uniform(0, 5)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task
+def prune_logs(days: int = 30) -> int:
+    """Daily: drop webhook deliveries and rule-run claims older than `days` (events that old never recur)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import RuleRun, WebhookDelivery
+
+    cutoff = timezone.now() - timedelta(days=days)
+    deliveries, _ = WebhookDelivery.objects.filter(created_at__lt=cutoff).delete()
+    runs, _ = RuleRun.objects.filter(created_at__lt=cutoff).delete()
+    return deliveries + runs

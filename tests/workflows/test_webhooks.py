@@ -165,3 +165,16 @@ def test_sla_breaches_are_delivered(receiver):
     body = json.loads(request["body"])
     assert body["event"] == "sla.breached"
     assert body["data"] == {"ticket_id": ticket.pk, "team_id": team.pk, "target": "first_response", "agent_id": None}
+
+
+def test_old_delivery_logs_are_pruned():
+    from datetime import UTC, datetime, timedelta
+
+    from workflows.tasks import prune_logs
+
+    hook = Webhook.objects.create(url="https://example.com/hook", events=["ticket.created"], secret=SECRET)
+    old = WebhookDelivery.objects.create(webhook=hook, event="ticket.created", created_at=datetime.now(UTC) - timedelta(days=40))
+    recent = WebhookDelivery.objects.create(webhook=hook, event="ticket.created")
+    assert prune_logs() == 1
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not WebhookDelivery.objects.filter(pk=old.pk).exists()
