@@ -70,3 +70,26 @@ def test_default_calendar_and_always_open():
     assert not hours.is_open(team, utc(2026, 11, 22, 3, 0))
     assert hours.is_open(team, utc(2026, 11, 21, 23, 59))
     assert hours.add_business_time(team, utc(2026, 11, 21, 23, 0), 90) == utc(2026, 11, 28, 10, 30)
+
+
+def test_admins_manage_business_hours_and_sla_policies_over_the_api():
+    from rest_framework.test import APIClient
+
+    from tests.factories import AgentFactory
+
+    team = TeamFactory()
+    client = APIClient()
+    client.force_authenticate(AgentFactory(teams=[team]))
+    assert client.get("/api/v1/business-hours/").status_code == 403
+    client.force_authenticate(AgentFactory(profile={"role": "admin"}))
+    body = {"name": "HEL", "team": team.pk, "timezone": "Europe/Helsinki", "schedule": WEEKDAYS_9_17, "holidays": [{"date": "2026-12-24", "name": "Christmas Eve"}]}
+    created = client.post("/api/v1/business-hours/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["holidays"] == [{"date": "2026-12-24", "name": "Christmas Eve"}]
+    assert not hours.is_open(team.pk, utc(2026, 12, 24, 10, 0))
+    assert client.post("/api/v1/business-hours/", {**body, "team": None, "timezone": "Mars/Olympus"}, format="json").status_code == 400
+    assert client.post("/api/v1/business-hours/", {**body, "team": None, "schedule": {"mon": [["17:00", "09:00"]]}}, format="json").status_code == 400
+    assert client.post("/api/v1/business-hours/", {**body, "team": None, "schedule": {"funday": []}}, format="json").status_code == 400
+    policy = client.post("/api/v1/sla-policies/", {"name": "VIP", "priority": "urgent", "first_response_minutes": 15}, format="json")
+    assert policy.status_code == 201 and policy.json()["business_hours"] is True
+    assert client.patch(f"/api/v1/sla-policies/{policy.json()['id']}/", {"active": False}, format="json").json()["active"] is False
