@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from tickets.inbound import InboundMessage, ThreadHints
 from tickets.models import AgentProfile, Availability, Message
 from tickets.representations import agent_name
-from tickets.services import ingest
+from tickets.services import ingest, set_tags
 
 from .events import announce_message_updated
 from .models import Call, CallOutcome, PhoneNumber
 from .parsing import split_address
 
 FINAL_CALL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
+MISSED_TAG = "missed-call"
 
 
 def number_for(params: Mapping[str, str]) -> PhoneNumber | None:
@@ -207,6 +208,9 @@ def _sync_message(call: Call) -> Message:
         )
         if message is not None:
             Call.objects.filter(pk=call.pk).update(message=message)
+            if call.outcome in (CallOutcome.MISSED, CallOutcome.VOICEMAIL):
+                # Agents find unanswered calls with the queue's tag filter (`?tag=missed-call`).
+                set_tags(ticket=message.ticket, actor=None, add=[MISSED_TAG])
         return message
     message = Message.objects.select_for_update().get(pk=call.message_id)
     if message.text != text or message.meta.get("call") != details:

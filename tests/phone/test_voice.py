@@ -132,6 +132,7 @@ def test_a_missed_call_without_voicemail_is_visible_in_the_queue(client, provide
     agent = AgentFactory(teams=[desk_number.team])
     [ticket] = list(queue(agent=agent, filters=QueueFilters(channel="voice")))
     assert ticket.subject == "Missed call from +14155550163." and ticket.status == "new"
+    assert [t.pk for t in queue(agent=agent, filters=QueueFilters(tag="missed-call"))] == [ticket.pk]
     assert Message.objects.get().meta["call"]["outcome"] == "missed"
 
 
