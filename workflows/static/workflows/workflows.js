@@ -162,6 +162,10 @@
         if (sub) sub.appendChild(span);
       });
     }, function () { /* the queue works without the SLA column */ });
+    hd.on("sla", function (frame) {
+      var badge = document.querySelector('tr.ticket-row[data-ticket="' + frame.ticket + '"] .sla-badge');
+      if (badge) { badge.classList.remove("sla-ok", "sla-warning"); badge.classList.add(frame.event === "breached" ? "sla-breached" : "sla-warning"); }
+    });
     if (!bulk) return;
     api("GET", "/api/v1/macros/").then(function (data) {
       var macros = data.results || data;
