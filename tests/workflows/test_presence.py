@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -10,6 +9,7 @@ from asgiref.sync import sync_to_async
 
 from tests.conftest import session_cookie, ws_connect
 from tests.factories import AgentFactory, TeamFactory, TicketFactory
+from tests.workflows.helpers import run_async
 from workflows import presence
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
@@ -59,7 +59,7 @@ def test_agents_see_each_other_viewing_and_typing_and_leaving(asgi_server):
         await a.close()
         await c.close()
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_presence_of_a_dead_process_expires(asgi_server):
@@ -84,7 +84,7 @@ def test_presence_of_a_dead_process_expires(asgi_server):
         assert names(later) == [("Alice A", False)]
         await a.close()
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_bad_presence_frames_are_invalid_not_fatal(asgi_server):
@@ -103,4 +103,4 @@ def test_bad_presence_frames_are_invalid_not_fatal(asgi_server):
         assert (await a.recv_until(lambda f: f["type"] == "presence"))["ticket"] == ticket.pk
         await a.close()
 
-    asyncio.run(scenario())
+    run_async(scenario)
