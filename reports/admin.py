@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -74,13 +76,11 @@ class ReportAdmin(admin.ModelAdmin):
 
     def _filter_context(self, request: HttpRequest) -> dict:
         filters = parse_filters(request.GET)
-        last_day = filters.end.date().toordinal() - 1
-        from datetime import date
-
+        last_day = timezone.localtime(filters.end).date() - timedelta(days=1)
         return {
             "filters": filters,
-            "from_value": filters.start.date().isoformat(),
-            "to_value": date.fromordinal(last_day).isoformat(),
+            "from_value": timezone.localtime(filters.start).date().isoformat(),
+            "to_value": last_day.isoformat(),
             "teams": Team.objects.all(),
         }
 
