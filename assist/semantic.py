@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEXICAL_WEIGHT = 0.35  # final = w * normalized BM25 + (1 - w) * cosine
+LEXICAL_WEIGHT = 0.1  # final = w * normalized BM25 + (1 - w) * cosine; BM25 picks the candidates, meaning orders them
 
 _lock = threading.Lock()
 _model = None
@@ -41,7 +41,7 @@ def rerank(query: str, candidates: list[Hit], rows: list[dict]) -> list[Hit]:
         return candidates
     by_id = {row["id"]: row for row in rows}
     query_vec = model.encode([query], normalize_embeddings=True, show_progress_bar=False)[0]
-    doc_vecs = np.vstack([_doc_vector(model, by_id[h.doc_id]) for h in candidates])
+    doc_vecs = _doc_vectors_for(model, [by_id[h.doc_id] for h in candidates])
     cosine = doc_vecs @ query_vec
     lexical = np.array([h.score for h in candidates])
     lexical = lexical / lexical.max() if lexical.max() > 0 else lexical
@@ -50,15 +50,17 @@ def rerank(query: str, candidates: list[Hit], rows: list[dict]) -> list[Hit]:
     return [replace(candidates[i], score=float(final[i])) for i in order]
 
 
-def _doc_vector(model, row: dict) -> np.ndarray:
-    key = (row["id"], row["tokens"])
-    vec = _doc_vectors.get(key)
-    if vec is None:
-        vec = model.encode([f"{row['title']}. {row['match_text'][:1000]}"], normalize_embeddings=True, show_progress_bar=False)[0]
+def _doc_vectors_for(model, rows: list[dict]) -> np.ndarray:
+    """Embeddings of the candidate docs; the ones not seen before are encoded in one batch and kept."""
+    missing = [row for row in rows if (row["id"], row["tokens"]) not in _doc_vectors]
+    if missing:
+        texts = [f"{row['title']}. {row['match_text'][:1000]}" for row in missing]
+        vectors = model.encode(texts, normalize_embeddings=True, show_progress_bar=False, batch_size=32)
         if len(_doc_vectors) > 50_000:
             _doc_vectors.clear()
-        _doc_vectors[key] = vec
-    return vec
+        for row, vec in zip(missing, vectors, strict=True):
+            _doc_vectors[(row["id"], row["tokens"])] = vec
+    return np.vstack([_doc_vectors[(row["id"], row["tokens"])] for row in rows])
 
 
 def _load():
