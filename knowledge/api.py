@@ -134,7 +134,7 @@ class ArticleViewSet(viewsets.ModelViewSet):
             query = params.copy()
             query["page"] = str(page + 1)
             next_url = request.build_absolute_uri(request.path + "?" + query.urlencode())
-        body = {"count": result.total, "next": next_url, "results": HitSerializer(data, many=True, context={"request": request}).data}
+        body = {"count": result.total, "count_capped": result.capped, "next": next_url, "results": HitSerializer(data, many=True, context={"request": request}).data}
         if result.suggestion or not result.hits:
             body["suggestion"] = result.suggestion or None
         return Response(body)

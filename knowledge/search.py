@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -44,6 +45,7 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     suggestion: str = ""
+    capped: bool = False  # more articles match than were ranked: `total` is "at least"
 
 
 def tokenize(text: str) -> list[str]:
@@ -71,8 +73,8 @@ def search_articles(
         return SearchResult()
     visibilities = [Visibility.PUBLIC] if audience == "public" else [Visibility.PUBLIC, Visibility.INTERNAL]
     backend = _postgres if connection.vendor == "postgresql" else _sqlite
-    rows, total = backend(tokens, match, visibilities, language, category_id, limit, offset)
-    result = SearchResult(total=total)
+    rows, total, capped = backend(tokens, match, visibilities, language, category_id, limit, offset)
+    result = SearchResult(total=total, capped=capped)
     if rows:
         articles = Article.objects.select_related("category").in_bulk([r[0] for r in rows])
         for article_id, rank, snippet in rows:
@@ -116,48 +118,108 @@ def index_words(texts: list[str]) -> None:
 # --------------------------------------------------------------------------------------------- backends
 
 
+# Ranking work is bounded: at most this many title/tag matches and body matches are ranked per query. Below
+# the caps (nearly every multi-word query) ranking is exact; a one-word query matching thousands of articles
+# ranks a sample of its title matches and body matches, and its count is reported as "at least".
+TITLE_CANDIDATES = 300
+BODY_CANDIDATES = 150
+ANY_TERMS = 6
+COMMON_TERM_FREQUENCY = 0.02
+
+
 def _postgres(tokens, match, visibilities, language, category_id, limit, offset):
-    tsquery_text = _pg_query_text(tokens, match)
-    if language in ("fi", "en"):
-        tsq = "to_tsquery(%s::regconfig, %s)"
-        tsq_params = ["finnish" if language == "fi" else "english", tsquery_text]
+    if match == "any":
+        tsq, tsq_params = "to_tsquery('simple', %s)", [_pg_any_query_text(tokens, language)]
+        if not tsq_params[0]:
+            return [], 0, False
+    elif language in ("fi", "en"):
+        tsq, tsq_params = "to_tsquery(%s::regconfig, %s)", [_pg_config(language), _pg_query_text(tokens, match)]
     else:
-        tsq = "(to_tsquery('english', %s) || to_tsquery('finnish', %s))"
-        tsq_params = [tsquery_text, tsquery_text]
+        tsq, tsq_params = "(to_tsquery('english', %s) || to_tsquery('finnish', %s))", [_pg_query_text(tokens, match)] * 2
     where, params = _filters("a", visibilities, language, category_id)
     # Only constant SQL fragments are interpolated; every value is a parameter.
+    options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+    # One round trip: bounded candidates, ranked; snippets cut only for the page that is returned.
     sql = f"""
-        WITH q AS (SELECT {tsq} AS query)
-        SELECT a.id, ts_rank_cd(a.search_vector, q.query, 32) AS rank, count(*) OVER () AS total
-        FROM knowledge_article a, q
-        WHERE a.search_vector @@ q.query AND {where}
-        ORDER BY rank DESC, a.views DESC, a.id
-        LIMIT %s OFFSET %s
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*tsq_params, *params, limit, offset])
-        ranked = cursor.fetchall()
-        if not ranked:
-            return [], 0
-        options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
-        cursor.execute(
-            f"""
-            SELECT a.id, ts_headline(
-                CASE WHEN a.language = 'fi' THEN 'finnish'::regconfig ELSE 'english'::regconfig END,
-                left(a.text, 20000), {tsq}, %s)
-            FROM knowledge_article a WHERE a.id = ANY(%s)
-            """,  # noqa: S608
-            [*tsq_params, options, [r[0] for r in ranked]],
+        WITH titles AS (
+            SELECT a.id FROM knowledge_article a WHERE a.title_vector @@ {tsq} AND {where} LIMIT %s
+        ), bodies AS (
+            SELECT a.id FROM knowledge_article a WHERE a.search_vector @@ {tsq} AND {where} LIMIT %s
+        ), candidates AS (
+            SELECT id FROM titles UNION SELECT id FROM bodies
+        ), page AS (
+            SELECT a.id, ts_rank_cd(a.search_vector, {tsq}, 32) AS rank, a.views
+            FROM knowledge_article a JOIN candidates c ON c.id = a.id
+            ORDER BY rank DESC, a.views DESC, a.id
+            LIMIT %s OFFSET %s
         )
-        snippets = dict(cursor.fetchall())
-    return [(r[0], r[1], snippets.get(r[0], "")) for r in ranked], ranked[0][2]
+        SELECT p.id, p.rank,
+               ts_headline(CASE WHEN a.language = 'fi' THEN 'finnish'::regconfig ELSE 'english'::regconfig END,
+                           left(a.text, 5000), {tsq}, %s),
+               (SELECT count(*) FROM candidates), (SELECT count(*) FROM titles), (SELECT count(*) FROM bodies)
+        FROM page p JOIN knowledge_article a ON a.id = p.id
+        ORDER BY p.rank DESC, p.views DESC, p.id
+    """  # noqa: S608
+    values = [*tsq_params, *params, TITLE_CANDIDATES, *tsq_params, *params, BODY_CANDIDATES, *tsq_params, limit, offset, *tsq_params, options]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        rows = cursor.fetchall()
+    if not rows:
+        return [], 0, False
+    total, titles, bodies = rows[0][3], rows[0][4], rows[0][5]
+    return [(r[0], r[1], r[2]) for r in rows], total, titles >= TITLE_CANDIDATES or bodies >= BODY_CANDIDATES
+
+
+def _pg_config(language: str) -> str:
+    return "finnish" if language == "fi" else "english"
+
+
+def _pg_any_query_text(tokens: list[str], language: str) -> str:
+    """An OR query of the message's most telling words: words found in more than 2% of articles (by the
+    planner's statistics of the index column) say little and cost much, so at most ANY_TERMS rarer ones stay."""
+    configs = [_pg_config(language)] if language in ("fi", "en") else ["english", "finnish"]
+    text = " ".join(tokens)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ".join(["SELECT u.lexeme FROM unnest(to_tsvector(%s::regconfig, %s)) u"] * len(configs)),
+            [value for config in configs for value in (config, text)],
+        )
+        lexemes = [row[0] for row in cursor.fetchall()]
+    frequencies = _common_lexemes()
+    if frequencies:
+        lexemes.sort(key=lambda lexeme: (frequencies.get(lexeme, 0.0), -len(lexeme), lexeme))
+        telling = [lexeme for lexeme in lexemes if frequencies.get(lexeme, 0.0) < COMMON_TERM_FREQUENCY]
+        lexemes = (telling or lexemes[:2])[:ANY_TERMS]
+    else:
+        lexemes = sorted(lexemes)[:MAX_ANY_TOKENS]
+    return " | ".join("'" + lexeme.replace("'", "''") + "'" for lexeme in lexemes)
+
+
+_lexeme_stats: dict = {"at": 0.0, "frequencies": {}}
+
+
+def _common_lexemes() -> dict[str, float]:
+    """Most common lexemes of the index column and the share of articles holding each, from pg_stats
+    (refreshed by ANALYZE/autovacuum); read at most every five minutes per process."""
+    if time.monotonic() - _lexeme_stats["at"] < 300:
+        return _lexeme_stats["frequencies"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'knowledge_article' AND attname = 'search_vector' AND most_common_elems IS NOT NULL"
+        )
+        row = cursor.fetchone()
+    frequencies = dict(zip(row[0], row[1], strict=False)) if row else {}
+    _lexeme_stats.update(at=time.monotonic(), frequencies=frequencies)
+    return frequencies
 
 
 def _pg_query_text(tokens: list[str], match: str) -> str:
     quoted = [f"'{t}'" for t in tokens]  # tokens are \w+ only: no quotes or operators inside
     if match == "any":
         return " | ".join(quoted)
-    quoted[-1] += ":*"
+    if len(tokens[-1]) >= 3:  # a one- or two-letter prefix matches half the index and says nothing
+        quoted[-1] += ":*"
     return " & ".join(quoted)
 
 
@@ -166,7 +228,8 @@ def _sqlite(tokens, match, visibilities, language, category_id, limit, offset):
     if match == "any":
         fts_query = " OR ".join(quoted)
     else:
-        quoted[-1] += "*"
+        if len(tokens[-1]) >= 3:
+            quoted[-1] += "*"
         fts_query = " ".join(quoted)
     where, params = _filters("a", visibilities, language, category_id)
     base = f"FROM {_FTS_TABLE} f JOIN knowledge_article a ON a.id = f.rowid WHERE {_FTS_TABLE} MATCH %s AND {where}"
@@ -179,10 +242,10 @@ def _sqlite(tokens, match, visibilities, language, category_id, limit, offset):
         )
         rows = cursor.fetchall()
         if not rows:
-            return [], 0
+            return [], 0, False
         cursor.execute(f"SELECT count(*) {base}", [fts_query, *params])
         total = cursor.fetchone()[0]
-    return rows, total
+    return rows, total, False
 
 
 def _filters(alias: str, visibilities, language: str, category_id: int | None) -> tuple[str, list]:
@@ -203,11 +266,12 @@ def _closest_word(token: str) -> str:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT word FROM knowledge_word WHERE word %% %s ORDER BY similarity(word, %s) DESC, length(word), word LIMIT 1",
+                "SELECT word, similarity(word, %s) FROM knowledge_word ORDER BY word <-> %s LIMIT 5",
                 [token, token],
             )
-            row = cursor.fetchone()
-        return row[0] if row else ""
+            rows = [r for r in cursor.fetchall() if r[1] >= 0.3]
+        rows.sort(key=lambda r: (-r[1], abs(len(r[0]) - len(token)), r[0]))
+        return rows[0][0] if rows else ""
     # SQLite: compare with words of about the same length sharing the first letter (bounded work).
     candidates = Word.objects.filter(word__startswith=token[0]).values_list("word", flat=True)[:20000]
     close = difflib.get_close_matches(token, [w for w in candidates if abs(len(w) - len(token)) <= 2], n=1, cutoff=0.75)
@@ -238,6 +302,25 @@ PG_INDEX_SQL = [
     """,
     "CREATE INDEX knowledge_article_search ON knowledge_article USING gin (search_vector)",
     "CREATE INDEX knowledge_word_trgm ON knowledge_word USING gin (word gin_trgm_ops)",
+]
+# Title and tags alone: a small second index, so the best candidates of a broad query are found cheaply.
+PG_TITLE_INDEX_SQL = [
+    """
+    ALTER TABLE knowledge_article ADD COLUMN title_vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector(CASE WHEN language = 'fi' THEN 'finnish'::regconfig ELSE 'english'::regconfig END, coalesce(title, '')), 'A')
+        || setweight(to_tsvector(CASE WHEN language = 'fi' THEN 'finnish'::regconfig ELSE 'english'::regconfig END, coalesce(tags_text, '')), 'B')
+    ) STORED
+    """,
+    "CREATE INDEX knowledge_article_title_search ON knowledge_article USING gin (title_vector)",
+    # Nearest-word lookups for typo suggestions walk a GiST index in similarity order (KNN).
+    "DROP INDEX IF EXISTS knowledge_word_trgm",
+    "CREATE INDEX knowledge_word_trgm_gist ON knowledge_word USING gist (word gist_trgm_ops)",
+]
+PG_TITLE_INDEX_REVERSE_SQL = [
+    "DROP INDEX IF EXISTS knowledge_word_trgm_gist",
+    "CREATE INDEX IF NOT EXISTS knowledge_word_trgm ON knowledge_word USING gin (word gin_trgm_ops)",
+    "DROP INDEX IF EXISTS knowledge_article_title_search",
+    "ALTER TABLE knowledge_article DROP COLUMN IF EXISTS title_vector",
 ]
 PG_INDEX_REVERSE_SQL = [
     "DROP INDEX IF EXISTS knowledge_word_trgm",

@@ -128,3 +128,23 @@ def test_sqlite_index_is_rebuilt_when_its_triggers_are_gone(library):
     ArticleFactory(title="Parcel lockers", body="Parcels arrive in three days.")
     ensure_sqlite_index()
     assert titles(search_articles("lockers")) == ["Parcel lockers"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="bounded ranking is PostgreSQL's")
+def test_a_very_broad_query_ranks_a_bounded_sample_and_says_so(library, monkeypatch):
+    from knowledge import search
+
+    for n in range(6):
+        ArticleFactory(title=f"Printer model {n}", body="Printer manual.")
+    for n in range(6):
+        ArticleFactory(title=f"Scanner {n}", body="Works next to any printer.")
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 4)
+    monkeypatch.setattr(search, "BODY_CANDIDATES", 3)
+    result = search_articles("printer", limit=20)
+    assert result.capped
+    assert 4 <= result.total <= 7 and len(result.hits) == result.total
+    assert titles(result)[0].startswith("Printer model")  # title matches still come first
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 300)
+    monkeypatch.setattr(search, "BODY_CANDIDATES", 150)
+    exact = search_articles("printer", limit=20)
+    assert not exact.capped and exact.total == 12
