@@ -31,6 +31,9 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests log in with wrong passwords on purpose (dovecot's per-IP auth penalty still applies: such tests
+# use a server of their own).
+auth_failure_delay = 0 secs
 default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}

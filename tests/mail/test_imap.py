@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.contrib import admin as django_admin
@@ -14,10 +17,11 @@ from mail import imap
 from mail.idle import IdleWatcher
 from mail.imap import ImapError, poll
 from mail.models import Mailbox
-from tests.factories import AgentFactory, ContactFactory, MessageFactory, TicketFactory
+from tests.factories import AgentFactory, ContactFactory, MessageFactory, TeamFactory, TicketFactory
 from tickets.models import Message, Ticket
 
 from .conftest import MANIFEST, corpus_bytes
+from .dovecot import Dovecot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -203,7 +207,23 @@ def test_idle_watcher_reconnects_after_a_server_restart(mailbox, imap_account, d
         watcher.join(15)
 
 
-def test_test_connection_reports_success_and_clear_errors(mailbox, imap_account):
+@pytest.fixture
+def own_server_mailbox(db):
+    """A mailbox on a dovecot of its own: failed logins earn the client IP a growing delay from dovecot's
+    auth penalty, which must not slow down the other tests."""
+    root = Path(tempfile.mkdtemp(prefix="hd-dovecot-"))
+    server = Dovecot(root).start()
+    server.add_user("lonely", "secret-pw")
+    yield Mailbox.objects.create(
+        name="Lonely", email_address="lonely@example.com", team=TeamFactory(), imap_host=server.host,
+        imap_port=server.port, imap_security="none", imap_username="lonely", imap_password="secret-pw",
+    )  # fmt: skip
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_test_connection_reports_success_and_clear_errors(own_server_mailbox):
+    mailbox = own_server_mailbox
     assert "IDLE supported" in imap.test_connection(mailbox)
     mailbox.imap_password = "wrong"
     with pytest.raises(ImapError, match="rejected the user name or password"):
@@ -216,7 +236,8 @@ def test_test_connection_reports_success_and_clear_errors(mailbox, imap_account)
         imap.test_connection(mailbox)
 
 
-def test_admin_test_connection_action_shows_the_error(mailbox):
+def test_admin_test_connection_action_shows_the_error(own_server_mailbox):
+    mailbox = own_server_mailbox
     mailbox.imap_password = "wrong"
     mailbox.save()
     admin_user = AgentFactory(is_staff=True, is_superuser=True)
@@ -230,7 +251,8 @@ def test_admin_test_connection_action_shows_the_error(mailbox):
     assert "rejected the user name or password" in shown and "wrong" not in shown
 
 
-def test_poll_failure_is_recorded_on_the_mailbox(mailbox):
+def test_poll_failure_is_recorded_on_the_mailbox(own_server_mailbox):
+    mailbox = own_server_mailbox
     mailbox.imap_password = "wrong"
     mailbox.save()
     with pytest.raises(ImapError):
