@@ -93,3 +93,16 @@ def test_inline_image_resolves_for_the_team_and_404s_for_others(client):
 
     client.force_login(AgentFactory(teams=[TeamFactory(name="Billing")]))
     assert client.get(url).status_code == 404
+
+
+def test_demo_seed_adds_one_inactive_mailbox_once():
+    import io
+
+    from mail.demo import seed
+
+    TeamFactory(name="Support")
+    out = io.StringIO()
+    seed(out)
+    seed(out)
+    (mailbox,) = Mailbox.objects.all()
+    assert mailbox.active is False and mailbox.team.name == "Support"
