@@ -74,6 +74,12 @@ def start_server(tmp_dir: Path, extra_env: dict | None = None, app: str = "helpd
     raise RuntimeError("daphne did not start:\n" + log_path.read_text())
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that use the browser run last: once Playwright's sync API has started, the main thread has a
+    running event loop and asyncio.run() in websocket tests fails. The sort is stable: order is kept otherwise."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """A running daphne serving helpdesk.asgi on the test database (use with `transactional_db`)."""
