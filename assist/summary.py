@@ -96,14 +96,13 @@ def on_ticket_updated(kind: str, data: dict) -> None:
     ticket_id = data.get("ticket_id")
     if not ticket_id:
         return
-    event = (
-        TicketEvent.objects.filter(ticket_id=ticket_id, kind__in=HANDOVER_KINDS, created_at__gte=timezone.now() - RECENT)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if event is None or not _is_handover(event):
-        return
-    summarize_ticket(ticket_id, trigger=f"event:{event.pk}")
+    recent = TicketEvent.objects.filter(
+        ticket_id=ticket_id, kind__in=HANDOVER_KINDS, created_at__gte=timezone.now() - RECENT
+    ).order_by("-created_at", "-id")[:5]
+    # A chat transfer to a team changes the team and unassigns in one go: the team change is the handover.
+    event = next((e for e in recent if _is_handover(e)), None)
+    if event is not None:
+        summarize_ticket(ticket_id, trigger=f"event:{event.pk}")
 
 
 def _is_handover(event) -> bool:

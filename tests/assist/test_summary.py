@@ -78,3 +78,15 @@ def test_a_team_transfer_is_summarized(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         services.set_team(ticket=ticket, actor=alice, team=billing)
     assert Summary.objects.filter(ticket=ticket).count() == 1
+
+
+def test_a_chat_transferred_to_another_team_is_summarized_once(django_capture_on_commit_callbacks):
+    """chat.assignment.transfer changes the team and unassigns in one transaction."""
+    support, billing = TeamFactory(), TeamFactory()
+    alice = AgentFactory(teams=[support])
+    ticket = TicketFactory(team=support, assignee=alice, channel="chat")
+    conversation(ticket, alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_team(ticket=ticket, actor=alice, team=billing)
+        services.assign(ticket=ticket, actor=alice, assignee=None)
+    assert Message.objects.filter(ticket=ticket, direction="note", is_bot=True).count() == 1
