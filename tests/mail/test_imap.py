@@ -274,3 +274,44 @@ def test_parallel_lanes_keep_every_thread_together(mailbox, imap_account):
         tickets_by_thread.setdefault(label, set()).add(stored[message_id])
     assert all(len(ids) == 1 for ids in tickets_by_thread.values())
     assert len({next(iter(ids)) for ids in tickets_by_thread.values()}) == len(tickets_by_thread)
+
+
+def test_one_idle_watcher_per_mailbox_across_worker_processes(mailbox):
+    from django.core.cache import cache
+
+    from mail.idle import Supervisor, _lock
+
+    cache.delete(_lock(mailbox.pk))
+    polled = []
+    first, second = Supervisor(on_new_mail=polled.append), Supervisor(on_new_mail=polled.append)
+    try:
+        first.supervise()
+        second.supervise()  # another worker process: the mailbox is already watched
+        assert list(first.watchers) == [mailbox.pk] and second.watchers == {}
+        assert first.watchers[mailbox.pk].connected.wait(15)
+        assert polled == [mailbox.pk]  # catches up once after connecting
+        Mailbox.objects.filter(pk=mailbox.pk).update(active=False)
+        first.supervise()  # switched off in the admin: the watcher goes away
+        assert first.watchers == {}
+    finally:
+        for supervisor in (first, second):
+            for watcher in supervisor.watchers.values():
+                watcher.stop()
+        cache.delete(_lock(mailbox.pk))
+
+
+def test_beat_queues_only_mailboxes_whose_interval_passed(mailbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mail.tasks import poll_due
+
+    fresh = Mailbox.objects.create(
+        name="Fresh", email_address="fresh@example.com", imap_host="h", imap_username="u", last_polled_at=timezone.now()
+    )
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now() - timedelta(seconds=120))
+    Mailbox.objects.create(name="Off", email_address="off@example.com", imap_host="h", imap_username="u", active=False)
+    assert poll_due() == 1
+    Mailbox.objects.filter(pk=fresh.pk).update(poll_interval=0, last_polled_at=timezone.now() - timedelta(seconds=10))
+    assert poll_due() == 2
