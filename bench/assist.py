@@ -124,10 +124,12 @@ def main(argv: list[str]) -> int:
     print(f"labelled questions (held out of the index): {len(questions)}")
 
     modes = [("lexical (bm25s + PyStemmer)", False)]
-    if semantic.available():
-        modes.append(("lexical + MiniLM re-ranker", True))
-    else:
+    if not semantic.available():
         print("re-ranker: not measured (the `semantic` extra is not importable in this environment)")
+    elif semantic._load() is None:
+        print("re-ranker: not measured (the model could not be loaded; see the log above)")
+    else:
+        modes.append(("lexical + MiniLM re-ranker", True))
     for label, rerank in modes:
         top1, top3, latencies = _evaluate(retrieval, questions, rerank=rerank, runs=args.runs)
         print(
