@@ -8,6 +8,7 @@ whether a machine sent it, and which earlier messages it answers.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -141,6 +142,9 @@ def _raw_header(msg: EmailMessage, name: str) -> str:
 
 
 def _sender(msg: EmailMessage) -> tuple[str, str]:
+    structured = _structured_from(msg)  # keeps "Doe, John" <j@example.org> together
+    if structured is not None:
+        return structured
     for name in ("From", "Sender", "Return-Path"):
         value = _header(msg, name)
         for display, address in getaddresses([value]):
@@ -149,6 +153,16 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
         if name == "From" and value.strip().upper().startswith("MAILER-DAEMON"):
             return "Mail Delivery System", "mailer-daemon@invalid"
     return "", "unknown@invalid"
+
+
+def _structured_from(msg: EmailMessage) -> tuple[str, str] | None:
+    try:
+        address = msg["From"].addresses[0]
+    except Exception:  # noqa: BLE001 - missing or malformed From: the caller parses leniently
+        return None
+    if "@" not in address.addr_spec:
+        return None
+    return " ".join(address.display_name.split())[:200], address.addr_spec.strip().lower()
 
 
 def _first_id(value: str) -> str:
@@ -197,10 +211,8 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     non_ascii = any(b > 127 for b in data)
     if non_ascii and (charset is None or charset in SINGLE_BYTE):
         # Valid UTF-8 with multi-byte sequences is almost never meant as Latin-1: a mislabelled body.
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
     for candidate in (charset, "utf-8"):
         if candidate is None:
             continue

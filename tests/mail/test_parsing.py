@@ -181,3 +181,14 @@ def test_interleaved_reply_keeps_the_answers():
 def test_a_message_that_is_only_a_quote_is_kept_whole():
     text = "> just the quote\n> nothing else"
     assert strip_text(text) == text
+
+
+def test_sender_name_with_an_encoded_comma_stays_one_person():
+    raw = b"From: =?utf-8?q?Virtanen=2C_Matti?= <matti@example.fi>\r\nSubject: s\r\nMessage-ID: <n@example.fi>\r\n\r\nhei\r\n"
+    message = parse_message(raw)
+    assert (message.sender_name, message.sender_address) == ("Virtanen, Matti", "matti@example.fi")
+
+
+def test_message_without_from_still_gets_a_sender():
+    message = parse_message(b"Subject: who?\r\nMessage-ID: <nofrom@example.org>\r\n\r\nanonymous\r\n")
+    assert message.sender_address == "unknown@invalid" and message.text == "anonymous"
