@@ -4,7 +4,7 @@ Starts daphne with the product (`helpdesk.asgi`) on PostgreSQL + Redis (`RedisPu
 settings) and drives N visitor sockets on `/ws/visitor/` and A agent sockets on `/ws/agent/`. Visitors say
 hello, send a first message and are routed to agents, who accept every offer (the real routing path).
 Then, for S seconds, visitors send messages at R/s in aggregate while 20% of them are typing at any moment
-(a draft every 300 ms, the widget's throttle). It reports messages/s, p50/p95/p99 visitor→agent latency for
+(a draft every 500 ms, the widget's throttle). It reports messages/s, p50/p95/p99 visitor→agent latency for
 messages and for typing previews, server CPU-ms per message, RSS per connection, errors and dropped frames.
 A second phase (`--ceiling`) measures the maximum message throughput with every visitor in a closed loop.
 
@@ -32,7 +32,7 @@ from .common import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPING_SHARE = 0.2
-TYPING_INTERVAL = 0.3
+TYPING_INTERVAL = 0.5  # the widget's client-side throttle
 CONNECT_BATCH = 50
 
 

@@ -14,6 +14,7 @@ class ChatConfig(AppConfig):
         from . import agent_frames
         from .adapter import ChatAdapter
         from .assignment import on_availability
+        from .views import composer_panel
 
         register_adapter("chat", ChatAdapter())
         events.subscribe("agent.availability", on_availability)
@@ -22,3 +23,4 @@ class ChatConfig(AppConfig):
         ui.register_nav_link("chat:workspace", _("Chats"))
         ui.register_nav_link("chat:canned", _("Canned responses"))
         ui.register_agent_script("chat/canned.js")
+        ui.register_ticket_panel("chat/composer_panel.html", context=composer_panel, column="composer")

@@ -28,8 +28,9 @@ def visitor_message_limit() -> tuple[int, int]:
 
 
 def typing_interval() -> float:
-    """Server-side coalescing: at most one typing preview per visitor socket per this many seconds."""
-    return _number("CHAT_TYPING_INTERVAL_SECONDS", 0.25)
+    """Server-side coalescing: at most one typing preview per visitor socket per this many seconds (stretched
+    further while the process is busy, see chat.pressure)."""
+    return _number("CHAT_TYPING_INTERVAL_SECONDS", 0.5)
 
 
 def widget_cache_seconds() -> float:

@@ -22,6 +22,7 @@ from tickets.services import InvalidMessage
 
 from . import conf, frames
 from . import visitor_ops as ops
+from .pressure import ensure_monitor, stretched
 from .services import ChatRefused, UnknownVisitor
 from .sweeper import ensure_sweeper
 
@@ -58,6 +59,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         self.draft_sent_at = 0.0
         await self.accept()
         ensure_sweeper()
+        ensure_monitor()
 
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "draft_task", None)
@@ -157,7 +159,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         if self.ticket_id is None:
             return  # no agent can see a conversation that has no ticket yet
         if self.draft_task is None or self.draft_task.done():
-            wait = max(0.0, self.draft_sent_at + conf.typing_interval() - time.monotonic())
+            wait = max(0.0, self.draft_sent_at + stretched(conf.typing_interval()) - time.monotonic())
             self.draft_task = asyncio.ensure_future(self._flush_draft(wait))
 
     async def _flush_draft(self, wait: float) -> None:

@@ -16,7 +16,7 @@ from tickets.models import Team
 from tickets.views import agent_required
 
 from . import assignment, canned, spelling
-from .models import CannedResponse
+from .models import CannedResponse, ChatSession
 from .workspace import chat_dict
 
 _WIDGET_JS: dict[str, bytes] = {}
@@ -88,6 +88,14 @@ def workspace(request: HttpRequest) -> HttpResponse:
             "colleagues": [(u.pk, u.get_full_name() or u.username) for u in colleagues],
         },
     )
+
+
+def composer_panel(request: HttpRequest, ticket) -> dict:
+    """Spelling help under the ticket page's composer, in the customer's language when the chat knows it."""
+    session = ChatSession.objects.filter(ticket_id=ticket.pk).select_related("widget").order_by("-id").first()
+    lang = (session.locale or session.widget.language) if session else ""
+    lang = (lang or request.LANGUAGE_CODE or "en")[:2]
+    return {"lang": lang, "server_dictionary": spelling.available(lang)}
 
 
 @agent_required

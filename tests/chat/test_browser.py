@@ -122,3 +122,58 @@ def test_an_agent_handles_three_chats_at_once(chat_server, browser):
     for n, page in enumerate(customers):
         expect(page.locator(".hd-agent", has_text=f"Answer for customer {n}")).to_be_visible()
         expect(page.locator(".hd-agent", has_text=re.compile(rf"Answer for customer [^{n}]"))).to_have_count(0)
+
+
+def test_ending_the_chat_shows_the_survey_inline_and_the_answer_is_stored(chat_server, browser):
+    from feedback.models import Survey
+
+    team = TeamFactory(name="Support")
+    WidgetFactory(public_key="demo", team=team, allowed_domains=[])
+    carol = AgentFactory(username="carol", first_name="Carol", teams=[team])
+    AgentProfile.objects.filter(user=carol).update(availability="online")
+
+    agent = login_page(browser, chat_server, "carol")
+    agent.goto(chat_server.url + "/agent/chats/")
+    expect(agent.locator("body[data-socket=open]")).to_have_count(1)
+    customer = visitor_page(browser, chat_server)
+    visitor_says(customer, "Thanks, that was all")
+    accept_next_offer(agent)
+    expect(customer.locator(".hd-note")).to_contain_text("Carol")
+
+    customer.locator(".hd-end").click()
+    expect(customer.locator(".hd-note")).to_contain_text("ended")
+    survey = customer.locator(".hd-survey")
+    expect(survey).to_be_visible()
+    survey.locator(".hd-star", has_text="4").click()
+    survey.locator(".hd-comment").fill("Quick and friendly")
+    survey.locator("button[type=submit]").click()
+    expect(customer.locator(".hd-thanks")).to_be_visible()
+    answered = Survey.objects.get(ticket__chat_sessions__widget__public_key="demo")
+    assert answered.rating == 4 and answered.comment == "Quick and friendly"
+    expect(agent.locator(".chat-item.ended")).to_have_count(1)
+
+
+def test_suggested_articles_before_the_first_message_and_a_deflection_when_closed(chat_server, browser):
+    from knowledge.models import Deflection
+    from tests.knowledge.factories import ArticleFactory
+
+    team = TeamFactory(name="Support")
+    WidgetFactory(public_key="demo", team=team, allowed_domains=[])
+    AgentProfile.objects.filter(user=AgentFactory(teams=[team])).update(availability="online")
+    article = ArticleFactory(title="Reset a forgotten password", body="Open the login page and choose Forgot password.")
+
+    customer = visitor_page(browser, chat_server)
+    customer.locator(".hd-input").press_sequentially("I forgot my password", delay=20)
+    link = customer.locator(".hd-article", has_text="Reset a forgotten password")
+    expect(link).to_be_visible(timeout=10_000)
+    with customer.context.expect_page() as opened:
+        link.click()
+    opened.value.close()
+    customer.locator(".hd-close").click()
+    expect(customer.locator(".hd-panel")).to_be_hidden()
+    deadline = 50
+    while not Deflection.objects.filter(article=article, widget_key="demo").exists() and deadline:
+        customer.wait_for_timeout(100)
+        deadline -= 1
+    assert Deflection.objects.filter(article=article, widget_key="demo").count() == 1
+    assert not Message.objects.filter(text__contains="forgot").exists()

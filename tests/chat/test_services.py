@@ -173,3 +173,49 @@ def test_widget_script_and_demo_page_are_served_from_our_host():
     page = Client().get("/widget/demo/")
     assert page.status_code == 200 and b'src="/widget.js" data-widget="demo"' in page.content
     assert b"<script>" not in page.content  # the CSP forbids inline scripts
+
+
+@pytest.mark.django_db
+def test_the_transcript_email_holds_the_conversation_without_internal_notes(settings, mailoutbox):
+    settings.EMAIL_URL = "locmem:"
+    widget = WidgetFactory(name="Northwind")
+    agent = AgentFactory(first_name="Alice", teams=[widget.team])
+    session = services.open_session(widget=widget, token=None).session
+    posted = services.post_message(session_id=session.pk, client_id="c-1", text="Where is my parcel?")
+    ticket = ChatSession.objects.get(pk=session.pk).ticket
+    assert ticket.pk == posted.ticket_id
+    reply(ticket=ticket, agent=agent, text="It left the warehouse today.")
+    reply(ticket=ticket, agent=agent, text="customer asked twice", internal=True)
+    services.send_transcript(session_id=session.pk, email="pia@example.org")
+    sent = mailoutbox[-1]
+    assert sent.to == ["pia@example.org"] and "Northwind" in sent.subject
+    assert "Where is my parcel?" in sent.body and "It left the warehouse today." in sent.body
+    assert "customer asked twice" not in sent.body
+
+
+@pytest.mark.django_db
+def test_demo_seed_creates_the_demo_widget_and_canned_responses_once():
+    import io
+
+    support = TeamFactory(name="Support")
+    TeamFactory(name="Billing")
+    AgentFactory(username="alice", teams=[support])
+    from chat.demo import seed
+
+    seed(io.StringIO())
+    seed(io.StringIO())
+    assert Widget.objects.get(public_key="demo").team == support
+    assert CannedResponse.objects.count() == 6
+    assert CannedResponse.objects.get(shortcut="bye").owner.username == "alice"
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_offers_spelling_help_in_the_chat_visitors_language():
+    widget = WidgetFactory(language="fi")
+    agent = AgentFactory(teams=[widget.team])
+    session = services.open_session(widget=widget, token=None, locale="fi").session
+    posted = services.post_message(session_id=session.pk, client_id="c-1", text="Hei")
+    page = api(agent).get(f"/agent/tickets/{posted.ticket_id}/")
+    assert page.status_code == 200
+    assert b'class="hd-spelling small" data-for="reply-text" data-lang="fi"' in page.content
+    assert b"chat/canned.js" in page.content

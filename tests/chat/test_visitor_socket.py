@@ -284,3 +284,27 @@ def test_signed_identity_links_the_contact_and_a_bad_signature_stays_anonymous(c
     known.refresh_from_db()
     assert known.attributes["plan"] == "gold"
     assert Contact.objects.filter(merged_into=known).count() == 0
+
+
+def test_prechat_details_name_the_contact_and_transcripts_are_limited(chat_server):
+    widget = WidgetFactory(prechat_fields=True)
+
+    async def scenario():
+        ws, welcome = await visitor(chat_server, widget.public_key)
+        assert welcome["prechat_done"] is False and welcome["widget"]["prechat"] is True
+        await ws.send({"type": "prechat", "name": "Pia Visitor", "email": "not-an-email"})
+        assert (await ws.recv())["code"] == "refused"
+        await ws.send({"type": "prechat", "name": "Pia Visitor", "email": "pia@example.org"})
+        assert (await ws.recv())["type"] == "prechat_saved"
+        ack = await say(ws, "c-1", "hello from Pia")
+        answers = []
+        for _ in range(4):
+            await ws.send({"type": "transcript", "email": "pia@example.org"})
+            answers.append(await ws.recv_until(lambda f: f["type"] in ("transcript_sent", "error")))
+        await ws.close()
+        return ack, answers
+
+    ack, answers = run(scenario())
+    message = Message.objects.select_related("author_contact").get(pk=ack["id"])
+    assert message.author_contact.name == "Pia Visitor"
+    assert [a["type"] for a in answers] == ["transcript_sent"] * 3 + ["error"]

@@ -1,7 +1,8 @@
-/* Canned responses and phrase completion in every composer: `textarea#reply-text` on the ticket page and
-   any `textarea[data-canned]` (the chat workspace). Type "/" and a shortcut: a list filtered as you type;
-   Enter or Tab inserts the expanded text (variables filled in by the server, usage counted). While writing
-   normally, a frequent phrase from the canned responses is offered: Tab accepts it. */
+/* Writing help in every composer: `textarea#reply-text` on the ticket page and any `textarea[data-canned]`
+   (the chat workspace). Type "/" and a shortcut: a list filtered as you type; Enter or Tab inserts the
+   expanded text (variables filled in by the server, usage counted). While writing normally, a frequent phrase
+   from the canned responses is offered: Tab accepts it. After a pause, misspelled words get suggestions from
+   the server's dictionary for the composer's language (`lang`), next to the browser's own spellcheck. */
 (function () {
   "use strict";
   var items = null, phrases = [], loading = null, menu = null, state = null;
@@ -89,6 +90,39 @@
     }
     close();
   }
+
+  /* ------------------------------------------------------------ spelling suggestions */
+  var spellTimers = new WeakMap();
+  function spellBox(t) {
+    var box = t.parentNode.querySelector(".hd-spelling") || (t.id && document.querySelector('.hd-spelling[data-for="' + t.id + '"]'));
+    if (!box) { box = document.createElement("div"); box.className = "hd-spelling small"; box.setAttribute("aria-live", "polite"); t.insertAdjacentElement("afterend", box); }
+    return box;
+  }
+  function spell(t) {
+    var box = spellBox(t), text = t.value;
+    if (!text.trim()) { box.textContent = ""; return; }
+    fetch("/api/v1/chat/spellcheck/", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify({ text: text, language: box.dataset.lang || t.lang || document.documentElement.lang || "en" }) })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (res) {
+        box.textContent = ""; if (!res || !res.misspelled.length) return;
+        var label = document.createElement("span"); label.className = "muted"; label.textContent = (box.dataset.label || "ABC") + " "; box.appendChild(label);
+        res.misspelled.forEach(function (w) {
+          w.suggestions.slice(0, 3).forEach(function (s) {
+            var b = document.createElement("button"); b.type = "button"; b.className = "spell-fix link"; b.textContent = w.word + " → " + s;
+            b.addEventListener("click", function () {
+              var re = new RegExp("(^|[^\\p{L}])" + w.word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(?![\\p{L}])", "u");
+              t.value = t.value.replace(re, function (_m, pre) { return pre + s; });
+              box.textContent = ""; t.focus();
+            });
+            box.appendChild(b);
+          });
+        });
+      }).catch(function () { /* spelling help is optional */ });
+  }
+  document.addEventListener("input", function (ev) {
+    var t = ev.target; if (!isComposer(t)) return;
+    clearTimeout(spellTimers.get(t)); spellTimers.set(t, setTimeout(function () { spell(t); }, 1200));
+  });
 
   document.addEventListener("input", function (ev) { if (isComposer(ev.target)) update(ev.target); }, true);
   document.addEventListener("focusin", function (ev) { if (isComposer(ev.target)) load(); });

@@ -15,7 +15,7 @@
   var TOKEN = "hdchat." + key + ".visitor", OUTBOX = "hdchat." + key + ".outbox", OPEN = "hdchat." + key + ".open";
   var S = {}, ws = null, backoff = 500, seen = {}, lastId = 0, status = "new", sessionOpen = true;
   var draftSent = "", typingTimer = null, suggestTimer = null, sentCount = 0;
-  var opened = null, deflectionSent = false, welcomed = false, stopped = false;
+  var opened = null, deflectionSent = false, welcomed = false, stopped = false, sessionId = null;
 
   function store(k, v) { try { if (v === null) localStorage.removeItem(k); else localStorage.setItem(k, v); } catch (e) { /* private mode */ } }
   function load(k) { try { return localStorage.getItem(k); } catch (e) { return null; } }
@@ -93,10 +93,10 @@
   });
   input.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); } });
   input.addEventListener("input", function () {
-    /* throttled: at most one draft per 300 ms, and always the latest one at the end */
+    /* throttled: at most one draft per 500 ms, and always the latest one at the end */
     if (!typingTimer) {
       flushDraft();
-      typingTimer = setTimeout(function () { typingTimer = null; flushDraft(); }, 300);
+      typingTimer = setTimeout(function () { typingTimer = null; flushDraft(); }, 500);
     }
     if (!sentCount && status === "new") { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 600); }
   });
@@ -115,7 +115,7 @@
           var link = el("a", "hd-article", a.title); link.href = new URL(a.url, base).href; link.target = "_blank"; link.rel = "noopener";
           link.addEventListener("click", function () { opened = a.id; sentCount = 0; });
           suggestEl.appendChild(link);
-          if (a.snippet) suggestEl.appendChild(el("span", "hd-snippet", a.snippet));
+          if (a.snippet) suggestEl.appendChild(el("span", "hd-snippet", new DOMParser().parseFromString(a.snippet, "text/html").body.textContent));
         });
         suggestEl.hidden = false;
       }).catch(function () { suggestEl.hidden = true; });
@@ -123,7 +123,7 @@
   function maybeDeflected() {
     if (opened == null || deflectionSent || sentCount) return;
     deflectionSent = true;
-    fetch(base + "/kb/deflected/", { method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ article: opened, widget: key }) })
+    fetch(base + "/kb/deflected/", { method: "POST", credentials: "omit", keepalive: true, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ article: opened, widget: key, visitor: sessionId ? "session-" + sessionId : "" }) })
       .catch(function () { /* the knowledge app may not be there: nothing to do */ });
   }
 
@@ -207,7 +207,7 @@
   function handle(f) {
     switch (f.type) {
       case "welcome":
-        S = f.strings || {}; S._lang = f.lang; welcomed = true; backoff = 500; status = f.status;
+        S = f.strings || {}; S._lang = f.lang; welcomed = true; backoff = 500; status = f.status; sessionId = f.session;
         store(TOKEN, f.visitor); applyStrings(f.widget || {}); setNote("");
         if (!log.childNodes.length && f.widget && f.widget.greeting) log.appendChild(el("li", "hd-msg hd-greeting", f.widget.greeting));
         (f.history || []).forEach(function (m) { render(m); });

@@ -18,7 +18,6 @@
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
   function drafts() { try { return JSON.parse(sessionStorage.getItem(DRAFTS) || "{}"); } catch (e) { return {}; } }
   function saveDraft(ticket, text) { var d = drafts(); if (text) d[ticket] = text; else delete d[ticket]; sessionStorage.setItem(DRAFTS, JSON.stringify(d)); }
-  function csrf() { var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/); if (m) return decodeURIComponent(m[1]); var i = document.querySelector("input[name=csrfmiddlewaretoken]"); return i ? i.value : ""; }
 
   /* ------------------------------------------------------------ sound and notifications */
   var audio = null;
@@ -114,14 +113,13 @@
   function wireComposer(c) {
     var form = c.pane.querySelector(".chat-composer"), text = c.pane.querySelector(".chat-text");
     var internal = c.pane.querySelector(".chat-internal"), error = c.pane.querySelector(".composer-error");
-    var ticket = c.info.ticket, typingOn = false, typingTimer = null, spellTimer = null;
+    var ticket = c.info.ticket, typingOn = false, typingTimer = null;
     c.error = error;
     text.addEventListener("input", function () {
       saveDraft(ticket, text.value);
       if (!typingOn) { typingOn = true; hd.send({ type: "typing", ticket: ticket, active: true }); }
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typingOn = false; hd.send({ type: "typing", ticket: ticket, active: false }); }, 3000);
-      clearTimeout(spellTimer); spellTimer = setTimeout(function () { spell(c); }, 1200);
     });
     text.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
@@ -133,7 +131,7 @@
       pending[clientId] = { ticket: ticket, text: value };
       hd.send({ type: "message", ticket: ticket, client_id: clientId, text: value, internal: internal.checked });
       text.value = ""; saveDraft(ticket, ""); error.textContent = ""; internal.checked = false;
-      c.pane.querySelector(".chat-spelling").textContent = "";
+      var spellBox = c.pane.querySelector(".hd-spelling"); if (spellBox) spellBox.textContent = "";
       typingOn = false; hd.send({ type: "typing", ticket: ticket, active: false });
     });
     c.pane.querySelector(".end-chat").addEventListener("click", function () {
@@ -146,27 +144,6 @@
       hd.send(frame);
     });
   }
-  function spell(c) {
-    var text = c.pane.querySelector(".chat-text"), box = c.pane.querySelector(".chat-spelling");
-    if (!text.value.trim()) { box.textContent = ""; return; }
-    fetch("/api/v1/chat/spellcheck/", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify({ text: text.value, language: text.lang }) })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (res) {
-        box.textContent = ""; if (!res || !res.misspelled.length) return;
-        box.appendChild(el("span", "muted", L.spelling + " "));
-        res.misspelled.forEach(function (w) {
-          w.suggestions.slice(0, 3).forEach(function (s) {
-            var b = el("button", "spell-fix link", w.word + " → " + s); b.type = "button";
-            b.addEventListener("click", function () {
-              text.value = text.value.replace(new RegExp("\\b" + w.word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "\\b"), s);
-              text.dispatchEvent(new Event("input", { bubbles: true })); b.remove();
-            });
-            box.appendChild(b);
-          });
-        });
-      }).catch(function () { /* spelling help is optional */ });
-  }
-
   /* ------------------------------------------------------------ offers */
   function showOffer(f) {
     if (offersEl.querySelector('[data-ticket="' + f.ticket + '"]')) return;
