@@ -132,10 +132,10 @@ def _postgres(tokens, match, visibilities, language, category_id, limit, offset)
         tsq, tsq_params = "to_tsquery('simple', %s)", [_pg_any_query_text(tokens, language)]
         if not tsq_params[0]:
             return [], 0, False
-    elif language in ("fi", "en"):
-        tsq, tsq_params = "to_tsquery(%s::regconfig, %s)", [_pg_config(language), _pg_query_text(tokens, match)]
     else:
-        tsq, tsq_params = "(to_tsquery('english', %s) || to_tsquery('finnish', %s))", [_pg_query_text(tokens, match)] * 2
+        configs = [_pg_config(language)] if language else _configs_in_use()
+        tsq = "(" + " || ".join(["to_tsquery(%s::regconfig, %s)"] * len(configs)) + ")"
+        tsq_params = [value for config in configs for value in (config, _pg_query_text(tokens, match))]
     where, params = _filters("a", visibilities, language, category_id)
     # Only constant SQL fragments are interpolated; every value is a parameter.
     options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
@@ -177,7 +177,7 @@ def _pg_config(language: str) -> str:
 def _pg_any_query_text(tokens: list[str], language: str) -> str:
     """An OR query of the message's most telling words: words found in more than 2% of articles (by the
     planner's statistics of the index column) say little and cost much, so at most ANY_TERMS rarer ones stay."""
-    configs = [_pg_config(language)] if language in ("fi", "en") else ["english", "finnish"]
+    configs = [_pg_config(language)] if language else _configs_in_use()
     text = " ".join(tokens)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -193,6 +193,23 @@ def _pg_any_query_text(tokens: list[str], language: str) -> str:
     else:
         lexemes = sorted(lexemes)[:MAX_ANY_TOKENS]
     return " | ".join("'" + lexeme.replace("'", "''") + "'" for lexeme in lexemes)
+
+
+_languages: dict = {"at": 0.0, "configs": []}
+
+
+def _configs_in_use() -> list[str]:
+    """Stemming configurations of the languages articles are written in (a query without a language is
+    stemmed once per language actually present, not for every language the desk could have)."""
+    if time.monotonic() - _languages["at"] > 60 or not _languages["configs"]:
+        languages = set(Article.objects.order_by().values_list("language", flat=True).distinct()[:10]) or {"en"}
+        _languages.update(at=time.monotonic(), configs=sorted({_pg_config(code) for code in languages}))
+    return _languages["configs"]
+
+
+def forget_languages() -> None:
+    """Called when an article is saved: a new language is searchable at once in this process."""
+    _languages["at"] = 0.0
 
 
 _lexeme_stats: dict = {"at": 0.0, "frequencies": {}}

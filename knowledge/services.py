@@ -18,7 +18,7 @@ from tickets import events
 from tickets.sanitize import html_to_text, sanitize_html
 
 from .models import Article, ArticleStatus, Deflection, Revision, Visibility, Vote
-from .search import index_words
+from .search import forget_languages, index_words
 
 EDITABLE = ("title", "slug", "body", "summary", "category", "tags", "visibility", "status", "language", "translation_of")
 MAX_BODY_CHARS = 200_000
@@ -69,6 +69,7 @@ def save_article(*, author: AbstractBaseUser | None, article: Article | None = N
                 article=target, number=number, title=target.title, body=target.body, status=target.status,
                 visibility=target.visibility, author=author, note=note[:200],
             )  # fmt: skip
+        forget_languages()
         if target.status == ArticleStatus.PUBLISHED:
             index_words([target.title, target.tags_text, target.text])
             if not was_published:
