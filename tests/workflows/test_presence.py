@@ -104,3 +104,32 @@ def test_bad_presence_frames_are_invalid_not_fatal(asgi_server):
         await a.close()
 
     run_async(scenario)
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_notify_action_reaches_the_teams_agents_live(asgi_server):
+    from tickets.inbound import InboundMessage
+    from tickets.services import ingest
+    from workflows.models import AutomationRule
+
+    support, billing = TeamFactory(), TeamFactory()
+    alice, carol = AgentFactory(teams=[support]), AgentFactory(teams=[billing])
+    AutomationRule.objects.create(name="Urgent words", trigger="message.received", conditions={"text_contains": "urgent"}, actions=[{"notify": "team"}])
+    cookies = [session_cookie(alice), session_cookie(carol)]
+    message = InboundMessage(channel="email", external_id="<notify@example.org>", sender_kind="email", sender_address="jane@example.org", subject="Down", text="URGENT: the shop is down", team_id=support.pk)
+
+    async def scenario():
+        a = await ws_connect(asgi_server, "/ws/agent/", cookie=cookies[0])
+        c = await ws_connect(asgi_server, "/ws/agent/", cookie=cookies[1])
+        for ws in (a, c):
+            await ws.send({"type": "ping"})
+            await ws.recv_until(lambda f: f["type"] == "pong")
+        stored = await sync_to_async(ingest)(message)
+        note = await a.recv_until(lambda f: f["type"] == "notification", timeout=10)
+        assert note["ticket"] == stored.ticket_id and note["text"] == "Urgent words"
+        with pytest.raises(TimeoutError):
+            await c.recv_until(lambda f: f["type"] == "notification", timeout=1.0)
+        await a.close()
+        await c.close()
+
+    run_async(scenario)
