@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from tickets import events
 from tickets.crypto import blind_index
@@ -39,14 +40,14 @@ def update_attributes(*, contact: Contact, changes: dict[str, Any], actor: Abstr
     Also the entry point for the chat widget's identify call.
     """
     if not isinstance(changes, dict):
-        raise InvalidAttributes("Attributes must be a JSON object.")
+        raise InvalidAttributes(_("Attributes must be a JSON object."))
     for key, value in changes.items():
         if not isinstance(key, str) or not _KEY.match(key):
-            raise InvalidAttributes(f"Invalid attribute name {str(key)[:70]!r}: 1–{MAX_KEY} letters, digits, spaces, '.', '-' or '_'.")
+            raise InvalidAttributes(_("Invalid attribute name “%(key)s”: 1–%(max)d letters, digits, spaces, “.”, “-” or “_”.") % {"key": str(key)[:70], "max": MAX_KEY})
         if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise InvalidAttributes(f"Attribute {key!r}: the value must be text, a number, true/false or null.")
+            raise InvalidAttributes(_("Attribute “%(key)s”: the value must be text, a number, true/false or null.") % {"key": key})
         if isinstance(value, str) and len(value) > MAX_VALUE:
-            raise InvalidAttributes(f"Attribute {key!r}: the value is longer than {MAX_VALUE} characters.")
+            raise InvalidAttributes(_("Attribute “%(key)s”: the value is longer than %(max)d characters.") % {"key": key, "max": MAX_VALUE})
     with transaction.atomic():
         locked = Contact.objects.select_for_update().get(pk=contact.pk)
         attributes = dict(locked.attributes or {})
@@ -56,7 +57,7 @@ def update_attributes(*, contact: Contact, changes: dict[str, Any], actor: Abstr
             else:
                 attributes[key] = value
         if len(attributes) > MAX_ATTRIBUTES:
-            raise InvalidAttributes(f"A contact can have at most {MAX_ATTRIBUTES} attributes.")
+            raise InvalidAttributes(_("A contact can have at most %(max)d attributes.") % {"max": MAX_ATTRIBUTES})
         if attributes != locked.attributes:
             locked.attributes = attributes
             Contact.objects.filter(pk=locked.pk).update(attributes=attributes)
@@ -70,9 +71,9 @@ def update_attributes(*, contact: Contact, changes: dict[str, Any], actor: Abstr
 def add_note(*, contact: Contact, author: AbstractBaseUser, text: str, client_id: str = "") -> ContactNote:
     text = (text or "").strip()
     if not text:
-        raise ValueError("The note is empty.")
+        raise ValueError(_("The note is empty."))
     if len(text) > MAX_NOTE:
-        raise ValueError(f"The note is longer than {MAX_NOTE} characters.")
+        raise ValueError(_("The note is longer than %(max)d characters.") % {"max": MAX_NOTE})
     client_id = client_id[:64]
     if client_id:
         existing = ContactNote.objects.filter(author=author, client_id=client_id).first()
@@ -91,16 +92,16 @@ def merge_contacts(*, source: Contact, target: Contact, actor: AbstractBaseUser 
     only `merged_into`. Merging again (a retried request) returns the target and changes nothing."""
     target = final_contact(target)
     if source.pk == target.pk:
-        raise MergeError("A contact cannot be merged into itself.")
+        raise MergeError(_("A contact cannot be merged into itself."))
     with transaction.atomic():
         rows = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
         source, target = rows[source.pk], rows[target.pk]
         if target.merged_into_id:
-            raise MergeError("The target contact was merged into another contact meanwhile; try again.")
+            raise MergeError(_("The target contact was merged into another contact meanwhile; try again."))
         if source.merged_into_id:
             if source.merged_into_id == target.pk:
                 return target
-            raise MergeError("This contact was already merged into another contact.")
+            raise MergeError(_("This contact was already merged into another contact."))
         moved = _move_related(source, target)
         target.attributes = {**(source.attributes or {}), **(target.attributes or {})}
         for field in ("name", "email", "phone"):

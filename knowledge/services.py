@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from tickets import events
 from tickets.sanitize import html_to_text, sanitize_html
@@ -42,7 +43,7 @@ def save_article(*, author: AbstractBaseUser | None, article: Article | None = N
     """
     unknown = set(fields) - set(EDITABLE)
     if unknown:
-        raise InvalidArticle(f"Unknown fields: {', '.join(sorted(unknown))}")
+        raise InvalidArticle(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
         if article is not None:
             article = Article.objects.select_for_update().get(pk=article.pk)
@@ -62,7 +63,7 @@ def save_article(*, author: AbstractBaseUser | None, article: Article | None = N
             with transaction.atomic():
                 target.save()
         except IntegrityError as exc:
-            raise InvalidArticle("An article with this slug, or a version in this language, already exists.") from exc
+            raise InvalidArticle(_("An article with this slug, or a version in this language, already exists.")) from exc
         if changed:
             number = (target.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
             Revision.objects.create(
@@ -143,13 +144,13 @@ def widget_team_id(widget_key: str) -> int | None | bool:
 def _clean(article: Article) -> None:
     article.title = (article.title or "").strip()[:200]
     if not article.title:
-        raise InvalidArticle("The title is required.")
+        raise InvalidArticle(_("The title is required."))
     if len(article.body or "") > MAX_BODY_CHARS:
-        raise InvalidArticle(f"The body is longer than {MAX_BODY_CHARS} characters.")
+        raise InvalidArticle(_("The body is longer than %(max)d characters.") % {"max": MAX_BODY_CHARS})
     if article.visibility not in Visibility.values:
-        raise InvalidArticle("Visibility must be public or internal.")
+        raise InvalidArticle(_("Visibility must be public or internal."))
     if article.status not in ArticleStatus.values:
-        raise InvalidArticle("Status must be draft or published.")
+        raise InvalidArticle(_("Status must be draft or published."))
     article.slug = slugify(article.slug or "")[:200] or _unique_slug(article)
     tags = article.tags if isinstance(article.tags, list) else []
     cleaned = []
@@ -158,13 +159,13 @@ def _clean(article: Article) -> None:
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
-        raise InvalidArticle(f"At most {MAX_TAGS} tags.")
+        raise InvalidArticle(_("At most %(max)d tags.") % {"max": MAX_TAGS})
     article.tags = cleaned
     article.tags_text = " ".join(cleaned)
     article.html = render_markdown(article.body)
     article.text = html_to_text(article.html)
     if article.translation_of_id and article.translation_of_id == article.pk:
-        raise InvalidArticle("An article cannot be a translation of itself.")
+        raise InvalidArticle(_("An article cannot be a translation of itself."))
 
 
 def _unique_slug(article: Article) -> str:
