@@ -176,3 +176,19 @@ def test_ticket_page_shows_sla_and_workflow_panels(desk):
     html = page.get(f"/agent/tickets/{ticket.pk}/").content.decode()
     assert 'id="sla-panel"' in html and 'id="workflow-actions"' in html and 'data-macro=' in html
     assert 'id="collision"' in html and "workflows/workflows.js" in html
+
+
+def test_django_admin_pages_render_and_never_show_the_webhook_secret():
+    from django.contrib.auth import get_user_model
+
+    from workflows.models import Webhook
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    hook = Webhook.objects.create(url="https://hooks.example.com/x", events=["ticket.created"], secret="very-secret-value-123")
+    page = Client()
+    page.force_login(admin_user)
+    for name in ("businesshours", "slapolicy", "ticketsla", "automationrule", "macro", "ticketmove", "webhook"):
+        assert page.get(f"/admin/workflows/{name}/").status_code == 200
+        assert page.get(f"/admin/workflows/{name}/add/").status_code == 200
+    change = page.get(f"/admin/workflows/webhook/{hook.pk}/change/")
+    assert change.status_code == 200 and "very-secret-value-123" not in change.content.decode()
