@@ -64,10 +64,13 @@ def on_suggestion_accepted(kind: str, data: dict[str, Any]) -> None:
 
 
 def on_sla_breached(kind: str, data: dict[str, Any]) -> None:
-    agent_id = data.get("agent_id")
-    if agent_id and data.get("ticket_id"):
-        ref = f"sla:{data['ticket_id']}:{data.get('target') or ''}"
-        services.award(agent_id=agent_id, reason=Reason.SLA_BREACHED, ref=ref, ticket_id=data["ticket_id"])
+    ticket_id = data.get("ticket_id")
+    if not ticket_id:
+        return
+    agent_id = data.get("agent_id") or Ticket.objects.filter(pk=ticket_id).values_list("assignee_id", flat=True).first()
+    if agent_id:
+        ref = f"sla:{ticket_id}:{data.get('target') or ''}"
+        services.award(agent_id=agent_id, reason=Reason.SLA_BREACHED, ref=ref, ticket_id=ticket_id)
 
 
 def _first_response(ticket: Ticket) -> None:

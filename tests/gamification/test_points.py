@@ -96,6 +96,15 @@ def test_sla_breach_takes_points_only_when_configured(rules, alice, support, dja
     assert total(alice) == -10
 
 
+def test_sla_breach_without_agent_falls_on_the_assignee(rules, alice, support, django_capture_on_commit_callbacks):
+    ticket = TicketFactory(team=support, assignee=alice)
+    unassigned = TicketFactory(team=support)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("sla.breached", groups=(), frame=None, data={"ticket_id": ticket.pk, "team_id": support.pk, "target": "resolution", "agent_id": None})
+        publish("sla.breached", groups=(), frame=None, data={"ticket_id": unassigned.pk, "team_id": support.pk, "target": "resolution", "agent_id": None})
+    assert list(Award.objects.values_list("agent_id", "ticket_id", "points")) == [(alice.pk, ticket.pk, -10)]
+
+
 def test_published_article_and_accepted_suggestion_award_their_authors(rules, alice, django_capture_on_commit_callbacks):
     manager = AgentFactory(username="boss", profile={"role": "supervisor"})
     suggestion = feedback.post_suggestion(author=alice, title="Keyboard shortcut for macros")
