@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,6 +91,36 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
         server.proc.wait(10)
     except subprocess.TimeoutExpired:
         server.proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _asyncio_run_beside_playwright(monkeypatch):
+    """Playwright's sync API leaves an event loop running in the main thread for the whole session
+    (the `browser` fixture). `asyncio.run()` in a later test then runs its coroutine in a fresh thread."""
+    original = asyncio.run
+
+    def run(coro, **kwargs):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return original(coro, **kwargs)
+        outcome: dict = {}
+
+        def target() -> None:
+            try:
+                outcome["value"] = original(coro, **kwargs)
+            except BaseException as exc:  # re-raised in the test's thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    monkeypatch.setattr(asyncio, "run", run)
+    yield
 
 
 @pytest.fixture(autouse=True)

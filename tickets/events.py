@@ -69,10 +69,15 @@ def message_groups(message) -> list[str]:
 
 
 def send_to_groups(groups: Iterable[str], frame: dict[str, Any], **extra: Any) -> None:
+    """Send a frame to groups now (not tied to a transaction). Lost frames are recovered by `resume`."""
+    group_send_sync(groups, {"type": EVENT_HANDLER, "frame": frame, **extra})
+
+
+def group_send_sync(groups: Iterable[str], event: dict[str, Any]) -> None:
+    """`group_send` a raw channel-layer event to each group, from any synchronous caller."""
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": EVENT_HANDLER, "frame": frame, **extra}
     targets = list(dict.fromkeys(groups))
 
     async def send_all() -> None:

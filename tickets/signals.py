@@ -18,15 +18,7 @@ def _access_changed(user_ids) -> None:
 
 
 def _notify(user_id: int) -> None:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is not None:
-        try:
-            async_to_sync(layer.group_send)(f"agent.{user_id}", {"type": "hd.access_changed"})
-        except Exception:  # noqa: BLE001 - sockets also re-check on reconnect
-            events.log.exception("access change notification failed")
+    events.group_send_sync([f"agent.{user_id}"], {"type": "hd.access_changed"})
 
 
 @receiver(m2m_changed, sender=Team.members.through)
