@@ -12,7 +12,7 @@ from tickets.events import subscribe
 from tickets.models import Channel, Direction, Message, Ticket, TicketEvent
 
 from . import services
-from .models import Reason
+from .models import Award, Reason
 
 # Events older than this are left to `recompute_points --replay-since`: a ticket.updated for an old ticket
 # (a tag change months later) must not trigger first-response awards at today's date.
@@ -74,6 +74,8 @@ def on_sla_breached(kind: str, data: dict[str, Any]) -> None:
 
 
 def _first_response(ticket: Ticket) -> None:
+    if _already(Reason.FIRST_RESPONSE, ticket):
+        return
     rule = services.rule_for(Reason.FIRST_RESPONSE)
     if rule is None or rule.target_seconds is None:
         return
@@ -88,6 +90,8 @@ def _first_response(ticket: Ticket) -> None:
 
 
 def _resolved(ticket: Ticket) -> None:
+    if _already(Reason.CHAT_RESOLVED if ticket.channel == Channel.CHAT else Reason.TICKET_RESOLVED, ticket):
+        return
     agent_id = ticket.assignee_id
     if agent_id is None:  # unassigned: whoever set the status
         agent_id = (
@@ -97,3 +101,8 @@ def _resolved(ticket: Ticket) -> None:
     if agent_id:
         reason = Reason.CHAT_RESOLVED if ticket.channel == Channel.CHAT else Reason.TICKET_RESOLVED
         services.award(agent_id=agent_id, reason=reason, ref=f"ticket:{ticket.pk}", ticket_id=ticket.pk)
+
+
+def _already(reason: str, ticket: Ticket) -> bool:
+    """Cheap exit for the many ticket.updated events after the award was made (replies, tags, notes)."""
+    return Award.objects.filter(reason=reason, ref=f"ticket:{ticket.pk}").exists()

@@ -58,7 +58,11 @@ class Award(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["agent", "reason", "ref"], condition=~Q(reason="adjustment"), name="award_once_per_cause"),
         ]
-        indexes = [models.Index(fields=["agent", "created_at"], name="award_agent_time")]
+        indexes = [
+            models.Index(fields=["agent", "created_at"], name="award_agent_time"),
+            models.Index(fields=["created_at", "agent", "points"], name="award_board"),  # leaderboards: period sums
+            models.Index(fields=["reason", "ref"], name="award_cause"),  # listeners: "already awarded?"
+        ]
 
     def __str__(self) -> str:
         return f"{self.points:+d} {self.reason} → {self.agent_id}"
