@@ -137,7 +137,7 @@ def _prepare(connection) -> None:
             )
         cursor.execute(
             "INSERT INTO feedback_survey (ticket_id, agent_id, channel, trigger, token, rating, comment, link_sent_via, sent_at, answered_at, expires_at) "
-            "SELECT id, assignee_id, channel, 'bulk', md5('survey' || id), 1 + (id * 7) % 5, '', '', resolved_at, resolved_at + interval '10 minutes', resolved_at + interval '7 days' "
+            "SELECT id, assignee_id, channel, 'bulk', md5('survey' || id), 1 + (id / 5) % 5, '', '', resolved_at, resolved_at + interval '10 minutes', resolved_at + interval '7 days' "
             "FROM tickets_ticket WHERE resolved_at IS NOT NULL AND id % 5 = 0 ON CONFLICT DO NOTHING"
         )
         cursor.execute(
