@@ -33,6 +33,16 @@ def event_label(event) -> str:
         "priority": _("Priority changed"),
         "team": _("Team changed"),
         "tags": _("Tags changed"),
+        "sla_breached": _("SLA target breached"),
+        "automation": _("Automation rule applied"),
+        "macro": _("Macro applied"),
+        "merged": _("Another ticket was merged into this one"),
+        "merged_into": _("Merged into another ticket"),
+        "unmerged": _("Merge undone"),
+        "split": _("Split into a new ticket"),
+        "unsplit": _("Split undone"),
+        "survey_answered": _("Customer answered the survey"),
+        "transferred": _("Chat transferred"),
     }
     label = labels.get(event.kind, event.kind.replace("_", " "))
     to = event.data.get("to") if isinstance(event.data, dict) else None
