@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Avg, Count, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncHour, TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -104,7 +107,9 @@ def volume(f: Filters) -> Result:
     bucket = TruncWeek("created_at") if weekly else TruncDate("created_at")
     counts = {ch: Count("id", filter=Q(channel=ch)) for ch in Channel.values}
     data = list(_tickets(f).annotate(bucket=bucket).values("bucket").annotate(total=Count("id"), **counts).order_by("bucket"))
-    rows = [{"period": (r["bucket"].date() if hasattr(r["bucket"], "date") else r["bucket"]).isoformat(), **{ch: r[ch] for ch in Channel.values}, "total": r["total"]} for r in data]
+    found = {_as_date(r["bucket"]): r for r in data}
+    empty = dict.fromkeys(Channel.values, 0) | {"total": 0}
+    rows = [{"period": day.isoformat(), **{k: found.get(day, empty)[k] for k in empty}} for day in _buckets(f, weekly)]
     columns = [Column("period", _("Week starting") if weekly else _("Day")), *(Column(ch, str(label), "int") for ch, label in Channel.choices), Column("total", _("Total"), "int")]
     chart = charts.line_chart([r["period"] for r in rows], {str(label): [r[ch] for r in rows] for ch, label in Channel.choices}, title=_("New tickets by channel"))
     return Result([Table("volume", _("Volume by channel"), columns, rows)], [chart])
@@ -198,6 +203,20 @@ def run_report(fn, f: Filters) -> Result:
 def _tickets(f: Filters):
     qs = Ticket.objects.filter(created_at__gte=f.start, created_at__lt=f.end, merged_into__isnull=True)
     return qs.filter(team_id=f.team_id) if f.team_id is not None else qs
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _buckets(f: Filters, weekly: bool) -> list[date]:
+    """Every day (or Monday) of the range, so days without tickets show as 0, not as a gap."""
+    first = timezone.localtime(f.start).date()
+    last = timezone.localtime(f.end).date() - timedelta(days=1)
+    if weekly:
+        first -= timedelta(days=first.weekday())
+    step = timedelta(days=7 if weekly else 1)
+    return [first + i * step for i in range((last - first) // step + 1)]
 
 
 def _team_names() -> dict:

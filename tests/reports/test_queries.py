@@ -86,13 +86,17 @@ def test_volume_by_channel_per_day(desk, week):
         {"period": "2026-03-03", "email": 2, "total": 2},
         {"period": "2026-03-04", "chat": 2, "sms": 1, "total": 3},
         {"period": "2026-03-05", "chat": 1, "total": 1},
+        {"period": "2026-03-06"},  # days without tickets are listed with zeros
+        {"period": "2026-03-07"},
+        {"period": "2026-03-08"},
     ]
 
 
 def test_volume_switches_to_weeks_for_long_ranges(desk):
-    got = rows(report("volume", {"from": "2026-01-01", "to": "2026-06-30"}), "volume")
-    # Week of Mon 23 Feb holds the 1 March ticket; week of 2 March the 9 (+ merged excluded); week of 9 March one.
-    assert [(r["period"], r["total"]) for r in got] == [("2026-02-23", 1), ("2026-03-02", 9), ("2026-03-09", 1)]
+    got = [(r["period"], r["total"]) for r in rows(report("volume", {"from": "2026-01-01", "to": "2026-06-30"}), "volume")]
+    # Week of Mon 23 Feb holds the 1 March ticket; week of 2 March the 9 (the merged one excluded); 9 March one.
+    assert got[0] == ("2025-12-29", 0) and got[-1] == ("2026-06-29", 0) and len(got) == 27
+    assert [g for g in got if g[1]] == [("2026-02-23", 1), ("2026-03-02", 9), ("2026-03-09", 1)]
 
 
 def test_sla_breaches(desk, week):
