@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.conftest import login_page
 from tests.factories import AgentFactory, TeamFactory
 from tests.knowledge.factories import ArticleFactory
-from tickets.inbound import InboundMessage
+from tickets.inbound import InboundMessage, ThreadHints
 from tickets.models import Message
 from tickets.services import ingest
 
@@ -33,6 +33,17 @@ def test_agent_searches_the_kb_from_the_sidebar_and_inserts_an_article(asgi_serv
     panel = page.locator("#kb-panel")
     # Suggested from the customer's latest message before the agent types anything.
     expect(panel.locator(".kb-panel-item").first).to_contain_text("Reset your password")
+
+    # The customer writes again: the suggestions follow the new message, live.
+    expect(page.locator("#live-status")).to_have_class("live-status live")
+    ingest(
+        InboundMessage(
+            channel="email", external_id="<kb-browser-2@example.org>", sender_kind="email", sender_address="maija@example.org",
+            sender_name="Maija", subject="Re: Login trouble", text="Also, where can I get a PDF of my invoice?",
+            thread=ThreadHints(ticket_id=ticket.pk), team_id=team.pk,
+        )
+    )
+    expect(panel.locator(".kb-panel-item").first).to_contain_text("Download your invoices", timeout=10_000)
 
     # Search as you type, prefix of the last word.
     page.locator("#kb-panel-q").fill("invoi")
