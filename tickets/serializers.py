@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -13,14 +16,13 @@ class TicketSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
     contact_name = serializers.SerializerMethodField()
     assignee_name = serializers.SerializerMethodField()
-    sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
         fields = [
             "id", "subject", "status", "priority", "channel", "team", "assignee", "assignee_name", "contact",
             "contact_name", "tags", "unread", "created_at", "updated_at", "last_message_at",
-            "first_response_at", "resolved_at", "merged_into", "sla",
+            "first_response_at", "resolved_at", "merged_into",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -33,10 +35,20 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_assignee_name(self, ticket: Ticket) -> str:
         return agent_name(ticket.assignee) if ticket.assignee_id else ""
 
-    def get_sla(self, ticket: Ticket) -> dict:
-        from workflows.sla import sla_json  # the SLA block: one query for a whole list page
+    def to_representation(self, ticket: Ticket) -> dict:
+        data = super().to_representation(ticket)
+        for name, field in _extra_ticket_fields.items():
+            data[name] = field(ticket, self)
+        return data
 
-        return sla_json(ticket, serializer=self)
+
+# Feature apps add read-only blocks to the ticket JSON (e.g. workflows' `sla`) without tickets importing them.
+_extra_ticket_fields: dict[str, Callable[[Ticket, serializers.Serializer], Any]] = {}
+
+
+def register_ticket_field(name: str, field: Callable[[Ticket, serializers.Serializer], Any]) -> None:
+    """`field(ticket, serializer)` returns the value of `name`; in a list it may batch via `serializer.parent`."""
+    _extra_ticket_fields[name] = field
 
 
 class TicketUpdateSerializer(serializers.Serializer):

@@ -9,10 +9,12 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from tickets import ui
         from tickets.consumers import register_agent_disconnect, register_agent_frame
+        from tickets.serializers import register_ticket_field
 
-        from . import listeners, panels, presence
+        from . import listeners, panels, presence, sla
 
         listeners.connect()
+        register_ticket_field("sla", sla.sla_json)
         register_agent_frame("presence", presence.on_presence_frame)
         register_agent_disconnect(presence.on_disconnect)
         ui.register_ticket_panel("workflows/sla_panel.html", context=panels.sla_panel, column="side", order=10)
