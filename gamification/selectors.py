@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import IntegerField, Q, Sum, Value
+from django.apps import apps
+from django.db.models import Avg, Count, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -78,7 +79,18 @@ def profile(*, agent) -> dict:
         "badges": list(AgentBadge.objects.filter(agent=agent).select_related("badge")),
         "awards": list(Award.objects.filter(agent=agent).select_related("ticket")[:50]),
         "periods": {p: _sum_since(agent, period_start(p)) for p in PERIODS},
+        "csat": _csat(agent),
     }
+
+
+def _csat(agent) -> dict:
+    """The agent's survey answers over the last 30 days (the feedback app's Survey)."""
+    try:
+        Survey = apps.get_model("feedback", "Survey")
+    except LookupError:
+        return {"answers": 0, "avg": None}
+    since = timezone.now() - timedelta(days=30)
+    return Survey.objects.filter(agent=agent, answered_at__gte=since, rating__isnull=False).aggregate(answers=Count("id"), avg=Avg("rating"))
 
 
 def _sum_since(agent, start: datetime) -> int:

@@ -78,3 +78,10 @@ def test_bad_answers_are_refused_and_the_survey_stays_open(survey, client: Clien
 def test_unknown_token_is_404(client: Client, db):
     assert client.get("/survey/not-a-token/").status_code == 404
     assert client.post("/survey/not-a-token/", json.dumps({"rating": 5}), content_type="application/json").status_code == 404
+
+
+def test_answer_shows_on_the_agents_ticket_page(survey, client: Client):
+    client.post(survey.url, {"rating": "2", "comment": "Slow <script>"})
+    client.force_login(survey.agent)
+    page = client.get(f"/agent/tickets/{survey.ticket_id}/").content.decode()
+    assert 'id="survey-panel"' in page and "2 / 5" in page and "Slow &lt;script&gt;" in page

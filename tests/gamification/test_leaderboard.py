@@ -96,3 +96,18 @@ def test_pages_render_board_and_profile(desk, client: Client):
     profile = client.get(f"/agent/profile/{people['carol'].pk}/").content.decode()
     assert ">50<" in profile
     assert client.get("/agent/profile/999999/").status_code == 404
+
+
+def test_profile_shows_badges_and_csat(desk, client: Client):
+    from feedback.models import Survey
+    from tests.factories import TicketFactory
+
+    _support, _billing, people = desk
+    Badge.objects.filter(slug="speedy").update(active=True)
+    AgentBadge.objects.create(agent=people["alice"], badge=Badge.objects.get(slug="speedy"))
+    for rating in (5, 4):
+        ticket = TicketFactory(assignee=people["alice"])
+        Survey.objects.create(ticket=ticket, agent=people["alice"], channel="chat", trigger="t", rating=rating, answered_at=timezone.now(), expires_at=timezone.now())
+    client.force_login(people["bob"])
+    page = client.get(f"/agent/profile/{people['alice'].pk}/").content.decode()
+    assert "Speedy" in page and "4.50 / 5 from 2 answers" in page
