@@ -139,3 +139,13 @@ def test_empty_range_gives_empty_tables_not_errors(db):
     for slug in REPORTS:
         result = report(slug, {"from": "2001-01-01", "to": "2001-01-02"})
         assert result.tables and result.charts
+
+
+def test_busiest_hours_use_the_desk_time_zone(desk, week):
+    from django.utils import timezone
+
+    with timezone.override("Europe/Helsinki"):  # UTC+2 in early March
+        got = {r["hour"]: r for r in rows(report("busiest-hours", week), "hours")}
+    nonzero = {(hour, day): n for hour, r in got.items() for day, n in r.items() if day.startswith("d") and n}
+    # The range is local days too: Sun 1 March 23:59:59 UTC is Mon 2 March 01:59 in Helsinki.
+    assert nonzero == {("01:00", "d1"): 1, ("11:00", "d1"): 3, ("16:00", "d2"): 2, ("12:00", "d3"): 3, ("18:00", "d4"): 1}
