@@ -117,8 +117,7 @@ def _run_from(run: FlowRun, convo: Conversation, step_id: str | None) -> bool:
             if not step_id:
                 return _finish(run, RunStatus.RESOLVED)
         elif kind == "buttons":
-            options = [{"label": o["label"], "value": o["label"]} for o in step.get("options", [])]
-            _say(convo, step["text"], options)
+            _say(convo, step["text"], _button_options(step))
             return _wait(run)
         elif kind == "ask":
             _say(convo, step["text"])
@@ -150,9 +149,11 @@ def _answer(run: FlowRun, convo: Conversation, text: str) -> bool:
     kind = step["type"]
     if kind == "buttons":
         options = step.get("options", [])
-        chosen = match_option(text, [o["label"] for o in options])
+        chosen = match_option(text, [o["label"] for o in _button_options(step)])
+        if chosen == len(options):  # the "talk to a person" button every choice ends with
+            return _handoff(run, convo, None, text="")
         if chosen is None:
-            _say(convo, _("Please choose one of the options:"), [{"label": o["label"], "value": o["label"]} for o in options])
+            _say(convo, _("Please choose one of the options:"), _button_options(step))
             return _wait(run)
         option = options[chosen]
         run.variables[step.get("variable") or step["id"]] = option["label"]
@@ -331,6 +332,12 @@ def _remember_on_contact(convo: Conversation, field: str, value: str) -> None:
     if contact is not None:
         contact.attributes = {**(contact.attributes or {}), field: value}
         contact.save(update_fields=["attributes"])
+
+
+def _button_options(step: dict[str, Any]) -> list[dict[str, str]]:
+    """The step's buttons, then one to reach a person: the visitor can always ask for a human."""
+    options = [{"label": o["label"], "value": o["label"]} for o in step.get("options", [])]
+    return [*options, {"label": _("Talk to a person"), "value": HUMAN_VALUE}]
 
 
 def _numbered(labels: list[str]) -> str:

@@ -73,7 +73,8 @@ def test_message_and_buttons_then_a_typed_choice(setup):
     assert said[0] == "Hi, I am the bot."
     assert "1. Billing" in said[1] and "2. Orders" in said[1]
     buttons = Message.objects.filter(ticket=chat.ticket, is_bot=True).last().meta["buttons"]
-    assert [b["label"] for b in buttons] == ["Billing", "Orders", "Something else"]
+    assert [b["label"] for b in buttons] == ["Billing", "Orders", "Something else", "Talk to a person"]
+    assert "4. Talk to a person" in said[1]
     assert chat.say("billing") is True  # label, any case
     assert chat.bot()[-1] == "Your email address?"
     assert chat.run().variables["topic"] == "Billing"
@@ -152,6 +153,10 @@ def test_the_visitor_can_always_ask_for_a_human(setup):
     assert chat.say("I want to talk to a human please") is False
     assert chat.run().status == RunStatus.HANDOFF
     assert chat.say("hello?") is False  # stays with agents
+    by_button = Chat(setup["support"])
+    by_button.say("hi")
+    assert by_button.say("4") is False  # the "Talk to a person" button
+    assert by_button.run().status == RunStatus.HANDOFF
     fi = Chat(setup["support"])
     fi.say("moi")
     assert fi.say("Haluan puhua ihmisen kanssa, asiakaspalvelija kiitos") is False
