@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.apps import apps
-from django.db.models import Avg, Count, IntegerField, Q, Sum, Value
+from django.db.models import Avg, Count, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,11 +35,13 @@ def leaderboard(*, period: str, team_id: int | None = None, now: datetime | None
     name, then id, so the order is stable. Agents with no points in the period are listed with 0.
     """
     start = period_start(period, now)
+    # One index range per agent (award_agent_time), not a join over every award ever made.
+    period_sum = Award.objects.filter(agent=OuterRef("pk"), created_at__gte=start).values("agent").annotate(s=Sum("points")).values("s")
     qs = agents()
     if team_id is not None:
         qs = qs.filter(helpdesk_teams=team_id)
     rows = list(
-        qs.annotate(points=Coalesce(Sum("awards__points", filter=Q(awards__created_at__gte=start)), Value(0), output_field=IntegerField()))
+        qs.annotate(points=Coalesce(Subquery(period_sum), Value(0), output_field=IntegerField()))
         .order_by("-points", "first_name", "last_name", "username", "id")
         .values("id", "username", "first_name", "last_name", "points")
     )

@@ -111,3 +111,24 @@ def test_profile_shows_badges_and_csat(desk, client: Client):
     client.force_login(people["bob"])
     page = client.get(f"/agent/profile/{people['alice'].pk}/").content.decode()
     assert "Speedy" in page and "4.50 / 5 from 2 answers" in page
+
+
+def test_board_queries_do_not_grow_with_agents(desk, client: Client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _support, _billing, people = desk
+    client.force_login(people["alice"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/leaderboard/?period=month").status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(5):
+        agent = AgentFactory(username=f"extra{i}")
+        give(agent, i + 1, NOW, f"x{i}")
+        Badge.objects.filter(slug="speedy").update(active=True)
+        AgentBadge.objects.create(agent=agent, badge=Badge.objects.get(slug="speedy"))
+    assert count() == before
