@@ -151,4 +151,7 @@ def _builder_labels() -> dict:
         "on": _("Branch on"), "attribute": _("Attribute"), "cases": _("Cases"), "value": _("Value"),
         "add_case": _("Add case"), "default": _("Otherwise"), "open": _("When open"), "closed": _("When closed"),
         "team": _("Team"), "widget_team": _("(the widget's team)"), "saving": _("Saving…"), "failed": _("Could not save."),
+        "days": _("Open on"), "from": _("From"), "to": _("Until"), "timezone": _("Time zone"),
+        "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+        "hours_help": _("Tick no day to use the widget's business hours."),
     }  # fmt: skip

@@ -130,6 +130,7 @@ def _validate_step(step: dict[str, Any], ids: set[str], team_ids: set[int] | Non
         elif on == "hours":
             target("open", required=True)
             target("closed", required=True)
+            errors.extend(_validate_hours(sid, step.get("hours")))
         else:
             key = "variable" if on == "answer" else "attribute"
             if not str(step.get(key, "")).strip():
@@ -143,3 +144,24 @@ def _validate_step(step: dict[str, Any], ids: set[str], team_ids: set[int] | Non
         if team not in (None, "") and (not isinstance(team, int) or (team_ids is not None and team not in team_ids)):
             errors.append(_("Step %(id)s: choose an existing team.") % {"id": sid})
     return errors
+
+
+def _validate_hours(sid: str, hours: Any) -> list[str]:
+    if hours in (None, {}):
+        return []
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    problem = _("Step %(id)s: opening hours need a time zone and days with from/until times (HH:MM).") % {"id": sid}
+    if not isinstance(hours, dict) or not isinstance(hours.get("days"), dict):
+        return [problem]
+    try:
+        ZoneInfo(str(hours.get("timezone") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return [_("Step %(id)s: unknown time zone.") % {"id": sid}]
+    clock = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+    for day, span in hours["days"].items():
+        if day not in {str(d) for d in range(7)} or not isinstance(span, list) or len(span) != 2:
+            return [problem]
+        if not all(isinstance(t, str) and clock.match(t) for t in span) or span[0] >= span[1]:
+            return [problem]
+    return []

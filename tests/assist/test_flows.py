@@ -220,3 +220,25 @@ def test_report_counts_entries_dropoffs_and_deflection(setup):
     assert steps["topic"]["entries"] == 3
     assert steps["order"]["entries"] == 1 and steps["order"]["dropoffs"] == 1
     assert steps["bye"]["entries"] == 1
+
+
+def test_a_branch_on_the_flows_own_hours_follows_the_clock(setup, monkeypatch):
+    from datetime import UTC, datetime
+
+    bad_zone = {"timezone": "Mars/Base", "days": {"0": ["09:00", "17:00"]}}
+    backwards = {"timezone": "UTC", "days": {"0": ["17:00", "09:00"]}}
+    for hours in (bad_zone, backwards):
+        assert validate({"start": "h", "steps": [{"id": "h", "type": "branch", "on": "hours", "hours": hours, "open": "h", "closed": "h"}]})
+    definition = {"start": "h", "steps": [
+        {"id": "h", "type": "branch", "on": "hours", "hours": {"timezone": "Europe/Helsinki", "days": {"0": ["09:00", "17:00"]}}, "open": "open", "closed": "closed"},
+        {"id": "open", "type": "end", "text": "We are open."}, {"id": "closed", "type": "end", "text": "We are closed."}]}  # fmt: skip
+    save_flow(flow=setup["flow"], definition=definition)
+    # Monday 23 November 2026: 08:00 UTC is 10:00 in Helsinki (open), 16:00 UTC is 18:00 (closed).
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    morning = Chat(setup["support"])
+    morning.say("hi")
+    assert morning.bot() == ["We are open."]
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    evening = Chat(setup["support"])
+    evening.say("hi")
+    assert evening.bot() == ["We are closed."]

@@ -107,6 +107,7 @@
       body.appendChild(field(L.on, select(on, step.on || "answer", function (v) { step.on = v; render(); }, "on")));
       step.on = step.on || "answer";
       if (step.on === "hours") {
+        body.appendChild(hoursEditor(step));
         body.appendChild(nextSelect(step, "open"));
         body.appendChild(nextSelect(step, "closed"));
       } else {
@@ -130,6 +131,36 @@
       body.appendChild(field(L.team, select(teams, step.team, function (v) { step.team = v ? parseInt(v, 10) : null; }, "team")));
     }
     return el("li", { class: "assist-step assist-step-" + step.type, "data-step": step.id }, [head, body]);
+  }
+
+  /* Own opening hours for this branch; with no day ticked the widget's business hours apply. */
+  function hoursEditor(step) {
+    var hours = step.hours || { timezone: "Europe/Helsinki", days: {} };
+    var days = hours.days || {};
+    var firstSpan = days[Object.keys(days)[0]] || ["09:00", "17:00"];
+    var state = { tz: hours.timezone || "Europe/Helsinki", from: firstSpan[0], to: firstSpan[1], on: Object.keys(days) };
+    function sync() {
+      if (!state.on.length) { delete step.hours; return; }
+      var d = {}; state.on.forEach(function (k) { d[k] = [state.from, state.to]; });
+      step.hours = { timezone: state.tz, days: d };
+    }
+    var box = el("div", { class: "assist-hours" });
+    var dayBox = el("div", { class: "assist-days" });
+    L.weekdays.forEach(function (name, i) {
+      var cb = el("input", { type: "checkbox", checked: state.on.indexOf(String(i)) !== -1, "data-name": "day-" + i });
+      cb.addEventListener("change", function () {
+        state.on = state.on.filter(function (k) { return k !== String(i); });
+        if (cb.checked) state.on.push(String(i));
+        sync();
+      });
+      dayBox.appendChild(el("label", { class: "inline" }, [cb, document.createTextNode(" " + name)]));
+    });
+    box.appendChild(field(L.days, dayBox));
+    box.appendChild(field(L.from, input(state.from, function (v) { state.from = v; sync(); }, { type: "time", "data-name": "from" })));
+    box.appendChild(field(L.to, input(state.to, function (v) { state.to = v; sync(); }, { type: "time", "data-name": "to" })));
+    box.appendChild(field(L.timezone, input(state.tz, function (v) { state.tz = v; sync(); }, { "data-name": "timezone" })));
+    box.appendChild(el("p", { class: "muted small", text: L.hours_help }));
+    return box;
   }
 
   function rename(oldId, newId) {
