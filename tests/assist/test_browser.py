@@ -43,11 +43,20 @@ def test_an_admin_builds_a_flow_and_a_visitor_runs_it(asgi_server, browser):
     ask.locator('[data-name="next"]').select_option("human")
     admin.locator('[data-step="buttons1"] [data-name="option-next"]').select_option("ask1")
     admin.locator('[data-step="human"] [data-name="team"]').select_option(label="Billing")
+    # A branch on the flow's own opening hours (not reached from the start here; saved and validated).
+    admin.select_option("#new-step-type", "branch")
+    admin.click("#add-step")
+    admin.locator('[data-step="branch1"] [data-name="on"]').select_option("hours")
+    admin.locator('[data-step="branch1"] [data-name="day-0"]').check()
+    admin.locator('[data-step="branch1"] [data-name="open"]').select_option("human")
+    admin.locator('[data-step="branch1"] [data-name="closed"]').select_option("thanks")
     admin.check("#flow-active")
     admin.click("#save-flow")
     expect(admin.locator("#flow-status")).to_contain_text("Saved as version 2")
     flow = Flow.objects.get(name="Front door")
     assert flow.active and flow.live_version().definition["start"] == "buttons1"
+    branch = next(st for st in flow.live_version().definition["steps"] if st["id"] == "branch1")
+    assert branch["hours"] == {"timezone": "Europe/Helsinki", "days": {"0": ["09:00", "17:00"]}}
 
     visitor = browser.new_context().new_page()
     visitor.goto(asgi_server.url + "/widget/demo/")
