@@ -113,6 +113,8 @@ class Stats:
     typing_sent: dict[int, float] = field(default_factory=dict)
     typing_lat: list[float] = field(default_factory=list)
     waiters: dict[int, asyncio.Future] = field(default_factory=dict)
+    typing_every: dict[int, float] = field(default_factory=dict)
+    typing_frames: int = 0
     errors: int = 0
     closed: int = 0
 
@@ -300,6 +302,7 @@ async def run_load(target: Target, *, visitors: int, agents: int, rate: float, d
         "messages_per_s": len(lat) / duration,
         "message_latency_ms": _dist(lat),
         "typing_latency_ms": _dist(stats.typing_lat),
+        "typing_frames_per_s": stats.typing_frames / duration,
         "cpu_ms_per_message": (cpu1 - cpu0) * 1000 / max(1, len(lat)),
         "errors": stats.errors,
     }
@@ -348,6 +351,8 @@ async def _drain(ws, stats: Stats) -> None:
         async for raw in ws:
             if '"type": "error"' in raw:
                 stats.errors += 1
+            elif '"type": "typing_interval"' in raw:
+                stats.typing_every[id(ws)] = json.loads(raw)["seconds"]  # the widget obeys this too
     except Exception:
         stats.closed += 1
 
@@ -357,12 +362,18 @@ async def _typing(target: Target, stats: Stats, stop: float, seq, share: float) 
     count = int(len(target.visitors) * share)
     if not count:
         return
+    last: dict[int, float] = {}
     while loop.time() < stop:
         typists = random.sample(target.visitors, count)  # who is typing changes every round
         round_start = loop.time()
         for ws in typists:
+            every = stats.typing_every.get(id(ws), TYPING_INTERVAL)
+            if loop.time() - last.get(id(ws), 0.0) < every - 0.01:
+                continue  # this visitor's widget was asked to send drafts less often
+            last[id(ws)] = loop.time()
             s = next(seq)
             stats.typing_sent[s] = loop.time()
+            stats.typing_frames += 1
             await ws.send(target.typing(s))
         await asyncio.sleep(max(0.0, TYPING_INTERVAL - (loop.time() - round_start)))
     stats.typing_sent.clear()
@@ -594,14 +605,14 @@ def _report(results: list[dict]) -> None:
     def ms(d: dict, key: str) -> str:
         return f"{d[key]:.1f}" if d.get("n") else "-"
 
-    print("\n| server | msgs/s @ offered | msg p50/p95/p99 ms | typing p50/p95/p99 ms | late >5 s / lost | errors | CPU-ms/msg | ceiling msgs/s | ceiling CPU-ms/msg | RSS/conn KiB |")
+    print("\n| server | msgs/s @ offered | msg p50/p95/p99 ms | typing drafts/s, p50/p95/p99 ms | late >5 s / lost | errors | CPU-ms/msg | ceiling msgs/s | ceiling CPU-ms/msg | RSS/conn KiB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         s, c = r["steady"], r["ceiling"]
         m, t = s["message_latency_ms"], s["typing_latency_ms"]
         print(
             f"| {r['target']} | {s['messages_per_s']:.0f} @ {s['offered_rate']:g} | {ms(m, 'p50')}/{ms(m, 'p95')}/{ms(m, 'p99')} "
-            f"| {ms(t, 'p50')}/{ms(t, 'p95')}/{ms(t, 'p99')} | {s['late_over_5s']} / {s['dropped']} | {s['errors'] + c['errors']} "
+            f"| {s['typing_frames_per_s']:.0f}: {ms(t, 'p50')}/{ms(t, 'p95')}/{ms(t, 'p99')} | {s['late_over_5s']} / {s['dropped']} | {s['errors'] + c['errors']} "
             f"| {s['cpu_ms_per_message']:.2f} | {c['messages_per_s']:.0f} | {c['cpu_ms_per_message']:.2f} | {r['rss_per_connection_kib']:.0f} |"
         )
     if len(results) > 1:

@@ -57,6 +57,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         self.draft = ""
         self.draft_task: asyncio.Task | None = None
         self.draft_sent_at = 0.0
+        self.told_interval = conf.typing_interval()
         await self.accept()
         ensure_sweeper()
         ensure_monitor()
@@ -158,9 +159,15 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         self.draft = text
         if self.ticket_id is None:
             return  # no agent can see a conversation that has no ticket yet
+        interval = stretched(conf.typing_interval())
         if self.draft_task is None or self.draft_task.done():
-            wait = max(0.0, self.draft_sent_at + stretched(conf.typing_interval()) - time.monotonic())
+            wait = max(0.0, self.draft_sent_at + interval - time.monotonic())
             self.draft_task = asyncio.ensure_future(self._flush_draft(wait))
+        if abs(interval - self.told_interval) > 0.25 * self.told_interval:
+            # Back-pressure at the source: while this process is busy the widget sends drafts less often,
+            # so typing never crowds out messages.
+            self.told_interval = interval
+            await self.send_json({"type": "typing_interval", "seconds": round(interval, 2)})
 
     async def _flush_draft(self, wait: float) -> None:
         if wait:

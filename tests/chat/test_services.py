@@ -219,3 +219,23 @@ def test_the_ticket_page_offers_spelling_help_in_the_chat_visitors_language():
     assert page.status_code == 200
     assert b'class="hd-spelling small" data-for="reply-text" data-lang="fi"' in page.content
     assert b"chat/canned.js" in page.content
+
+
+@pytest.mark.django_db
+def test_agents_manage_canned_responses_on_their_page():
+    support = TeamFactory()
+    alice = AgentFactory(teams=[support])
+    lead = AgentFactory(teams=[support], profile={"role": "supervisor"})
+    client = api(alice)
+    client.post("/agent/canned/save/", {"shortcut": "/Later", "title": "Later", "body": "I will get back to you, {{contact.name}}."})
+    mine = CannedResponse.objects.get(shortcut="later")
+    assert mine.owner == alice and mine.team is None
+    client.post("/agent/canned/save/", {"shortcut": "teamwide", "title": "T", "body": "x", "team": support.pk})
+    assert not CannedResponse.objects.filter(shortcut="teamwide").exists()  # agents cannot write team responses
+    api(lead).post("/agent/canned/save/", {"shortcut": "teamwide", "title": "T", "body": "x", "team": support.pk})
+    team_item = CannedResponse.objects.get(shortcut="teamwide")
+    page = client.get("/agent/canned/")
+    assert b"/later" in page.content and b"/teamwide" in page.content
+    assert client.post(f"/agent/canned/{team_item.pk}/delete/").status_code == 404
+    client.post(f"/agent/canned/{mine.pk}/delete/")
+    assert not CannedResponse.objects.filter(pk=mine.pk).exists()

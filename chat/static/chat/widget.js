@@ -14,7 +14,7 @@
   var wsBase = base.replace(/^http/, "ws");
   var TOKEN = "hdchat." + key + ".visitor", OUTBOX = "hdchat." + key + ".outbox", OPEN = "hdchat." + key + ".open";
   var S = {}, ws = null, backoff = 500, seen = {}, lastId = 0, status = "new", sessionOpen = true;
-  var draftSent = "", typingTimer = null, suggestTimer = null, sentCount = 0;
+  var draftSent = "", typingTimer = null, suggestTimer = null, sentCount = 0, typingEvery = 500;
   var opened = null, deflectionSent = false, welcomed = false, stopped = false, sessionId = null;
 
   function store(k, v) { try { if (v === null) localStorage.removeItem(k); else localStorage.setItem(k, v); } catch (e) { /* private mode */ } }
@@ -93,10 +93,10 @@
   });
   input.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); } });
   input.addEventListener("input", function () {
-    /* throttled: at most one draft per 500 ms, and always the latest one at the end */
+    /* throttled: at most one draft per 500 ms (longer when the server asks), and always the latest one */
     if (!typingTimer) {
       flushDraft();
-      typingTimer = setTimeout(function () { typingTimer = null; flushDraft(); }, 500);
+      typingTimer = setTimeout(function () { typingTimer = null; flushDraft(); }, typingEvery);
     }
     if (!sentCount && status === "new") { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 600); }
   });
@@ -226,6 +226,7 @@
         if (status === "new") status = "waiting";
         break;
       case "message": render(f); break;
+      case "typing_interval": typingEvery = Math.max(500, Math.min(5000, (f.seconds || 0.5) * 1000)); break;
       case "agent_typing": typingEl.textContent = S.agent_typing; typingEl.hidden = !f.active; break;
       case "queue": status = "queued"; setNote(f.status === "offered" ? S.waiting : fmt(S.queue, { position: f.position })); break;
       case "assigned": status = "active"; setNote(f.agent ? fmt(S.assigned, { agent: f.agent }) : S.waiting); break;
