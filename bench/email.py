@@ -180,7 +180,7 @@ def _append(server, user: str, messages: list[tuple[str, bytes]]) -> None:
 def _run_ours(server, user: str, messages, threads, workers: int) -> dict:
     from django.db import connection
 
-    from mail.imap import poll
+    from mail.imap import ImapError, poll
     from mail.models import Mailbox
     from tickets.models import Contact, Message, Team, Ticket
 
@@ -194,7 +194,14 @@ def _run_ours(server, user: str, messages, threads, workers: int) -> dict:
     )  # fmt: skip
     stamps: list[float] = []
     start = time.perf_counter()
-    poll(mailbox.pk, after_message=lambda uid, message: stamps.append(time.perf_counter()), workers=workers)
+    for _attempt in range(10):  # what beat does: a run that stopped early is simply run again
+        try:
+            result = poll(mailbox.pk, after_message=lambda uid, message: stamps.append(time.perf_counter()), workers=workers)
+        except ImapError as exc:
+            print(f"  poll stopped early ({exc}); polling again", file=sys.stderr)
+            continue
+        if not result.fetched:
+            break
     elapsed = time.perf_counter() - start
     stored = dict(Message.objects.filter(channel="email").values_list("external_id", "ticket_id"))
     return _outcome(len(messages), elapsed, stamps[0] - start if stamps else None, stamps[-1] - start if stamps else None, stored, threads)

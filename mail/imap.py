@@ -283,6 +283,7 @@ def _batches(conn, uids: list[int], batch_size: int):
         start += size
         size = min(size * 2, batch_size)
         sizes = _sizes(conn, chunk)
+        _check_complete(conn, chunk, sizes)
         group: list[tuple[int, int]] = []
         total = 0
         for uid in chunk:
@@ -321,9 +322,23 @@ def _fetch(conn, group: list[tuple[int, int]], max_bytes: int):
     for uid, size in group:
         if size > max_bytes:
             bodies.update(_bodies(conn, [uid], f"BODY.PEEK[]<0.{max_bytes}>"))
+    _check_complete(conn, [uid for uid, _size in group], bodies)
     for uid, size in group:
         if uid in bodies:
             yield uid, bodies[uid], size
+
+
+def _check_complete(conn, asked: list[int], answered) -> None:
+    """A UID missing from a FETCH answer is fine only if it was expunged meanwhile. Otherwise the answer was
+    cut short: stop here (position unchanged), rather than step over a message that was never stored."""
+    missing = [uid for uid in asked if uid not in answered]
+    if not missing:
+        return
+    typ, data = conn.uid("SEARCH", "UID " + _uid_set(missing))
+    still_there = {int(u) for chunk in (data or []) if chunk for u in chunk.split()} & set(missing)
+    if typ != "OK" or still_there:
+        log.warning("incomplete FETCH answer: %s of %s messages missing", len(still_there) or len(missing), len(asked))
+        raise ImapError(_("The server's answer was incomplete; the remaining messages are fetched on the next run."))
 
 
 def _bodies(conn, uids: list[int], item: str) -> dict[int, bytes]:
