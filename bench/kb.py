@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     results: dict[str, list[float]] = {}
     hits_per_kind: dict[str, list[int]] = {}
     backend = _backend_process()
-    print(f"load average before: {_load()}", flush=True)
+    print(f"load average before: {_loadavg()}", flush=True)
     for kind, items in queries.items():
         match = "any" if kind == "customer message (any word)" else "all"
         timings, matched = [], []
@@ -76,14 +76,14 @@ def main(argv: list[str]) -> int:
     everything = [t for values in results.values() for t in values]
     print(f"{'ALL search_articles':34} {summary(everything)}", flush=True)
 
-    baseline = _baseline(queries["one common word"])
+    baseline = _baseline(queries["one common word"][:30])
     print(f"{'baseline ILIKE, one common word':34} {summary(baseline)}", flush=True)
 
-    api = _api(queries["one common word"][:100])
+    api = _api(queries["one common word"][:50])
     print(f"{'HTTP API /api/v1/articles/?q=':34} {summary(api)}", flush=True)
 
     ours = results["one common word"]
-    print(f"load average after: {_load()}")
+    print(f"load average after: {_loadavg()}")
     print(
         f"\n{total} published articles; {args.queries} queries per kind. p95 all kinds {percentile(everything, 95):.1f} ms "
         f"(target < 30 ms). One common word: full-text p95 {percentile(ours, 95):.1f} ms vs ILIKE p95 "
@@ -119,7 +119,7 @@ def _cpu(backend) -> float:
     return own + times.user + times.system
 
 
-def _load() -> str:
+def _loadavg() -> str:
     import os
 
     return " ".join(f"{v:.1f}" for v in os.getloadavg())

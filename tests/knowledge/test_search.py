@@ -148,3 +148,13 @@ def test_a_very_broad_query_ranks_a_bounded_sample_and_says_so(library, monkeypa
     monkeypatch.setattr(search, "BODY_CANDIDATES", 150)
     exact = search_articles("printer", limit=20)
     assert not exact.capped and exact.total == 12
+
+
+def test_snippets_show_the_passage_with_the_query_words():
+    from knowledge.search import make_snippet
+
+    text = ("Intro words. " * 40) + "To download invoices open Billing and pick the month. " + ("Outro words. " * 40)
+    snippet = make_snippet(text, ["invoice", "month"])
+    assert "<mark>invoices</mark>" in snippet and "<mark>month</mark>" in snippet
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    assert make_snippet("A <b>tag</b> & more", ["tag"]) == "A &lt;b&gt;<mark>tag</mark>&lt;/b&gt; &amp; more"
