@@ -207,6 +207,12 @@ class Ticket(models.Model):
                 name="ticket_active_recent",
                 condition=Q(status__in=["new", "open", "pending"], merged_into__isnull=True),
             ),
+            # Reports filter on a creation-date range; the covering columns spare a heap visit per row.
+            models.Index(
+                fields=["created_at"],
+                name="ticket_created_report",
+                include=["team", "channel", "assignee", "first_response_at", "resolved_at", "last_message_at", "merged_into"],
+            ),
             models.Index(fields=["assignee", "status", "-last_message_at"], name="ticket_assignee"),
             models.Index(fields=["contact", "-last_message_at"], name="ticket_contact"),
         ]
