@@ -73,7 +73,7 @@
       isStart ? el("span", { class: "badge", text: L.start }) : el("button", { type: "button", text: L.make_start, onclick: function () { defn.start = step.id; render(); } }),
       el("button", { type: "button", class: "link", text: L.remove, "data-action": "remove", onclick: function () { defn.steps.splice(index, 1); render(); } })
     ]);
-    body.appendChild(field(L.text, textarea(step.text, function (v) { step.text = v; }, "text")));
+    if (step.type !== "branch") body.appendChild(field(L.text, textarea(step.text, function (v) { step.text = v; }, "text")));
 
     if (step.type === "message") body.appendChild(nextSelect(step, "next"));
     if (step.type === "buttons") {
