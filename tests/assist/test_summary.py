@@ -90,3 +90,20 @@ def test_a_chat_transferred_to_another_team_is_summarized_once(django_capture_on
         services.set_team(ticket=ticket, actor=alice, team=billing)
         services.assign(ticket=ticket, actor=alice, assignee=None)
     assert Message.objects.filter(ticket=ticket, direction="note", is_bot=True).count() == 1
+
+
+def test_a_live_chat_transferred_to_a_colleague_gets_the_summary(django_capture_on_commit_callbacks):
+    from chat.assignment import transfer
+    from chat.models import ChatSession, Widget
+
+    team = TeamFactory()
+    alice, bob = AgentFactory(first_name="Alice", teams=[team]), AgentFactory(first_name="Bob", teams=[team])
+    ticket = TicketFactory(team=team, assignee=alice, channel="chat")
+    widget = Widget.objects.create(name="Shop", public_key="sumshop", team=team)
+    ChatSession.objects.create(widget=widget, team=team, ticket=ticket, status="active", assigned_agent=alice, token_hash="t")
+    conversation(ticket, alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        transfer(agent=alice, ticket=ticket, to_agent_id=bob.pk, note="Customer needs a replacement")
+    notes = list(Message.objects.filter(ticket=ticket, direction="note").order_by("id"))
+    assert [n.is_bot for n in notes] == [False, True]  # chat's own transfer note, then the summary
+    assert "broken screen protector" in notes[1].text
