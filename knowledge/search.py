@@ -76,7 +76,7 @@ def search_articles(
     rows, total, capped = backend(tokens, match, visibilities, language, category_id, limit, offset)
     result = SearchResult(total=total, capped=capped)
     if rows:
-        articles = Article.objects.select_related("category").in_bulk([r[0] for r in rows])
+        articles = Article.objects.select_related("category", "author").in_bulk([r[0] for r in rows])
         for article_id, rank, snippet in rows:
             article = articles.get(article_id)
             if article is not None:

@@ -151,3 +151,13 @@ def test_browser_names():
     assert browser_name(chrome) == "Chrome 126 (Windows)"
     assert browser_name(safari) == "Safari 17 (iOS)"
     assert browser_name("") == ""
+
+
+def test_the_insights_panel_costs_the_same_for_a_long_history(desk, django_assert_max_num_queries):
+    for n in range(30):
+        TicketFactory(contact=desk["mine"], team=desk["support"], channel=["email", "sms", "chat"][n % 3]).tags.add(
+            Tag.objects.get_or_create(name=f"t{n % 4}")[0]
+        )
+    with django_assert_max_num_queries(12):
+        info = contact_insights(agent=desk["agent"], contact=desk["mine"], current=desk["ticket"])
+        assert len(info.tickets) == 31 and len(info.tags) == 4

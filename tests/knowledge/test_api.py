@@ -144,3 +144,18 @@ def test_per_language_versions(people):
     second = client.post("/api/v1/articles/", {"title": "Toinen", "language": "fi", "translation_of": original.pk}, format="json")
     assert second.status_code == 400
     assert [a["title"] for a in client.get("/api/v1/articles/", {"language": "fi"}).json()["results"]] == ["Laskujen lataaminen"]
+
+
+def test_listing_and_searching_have_no_n_plus_one(people, django_assert_max_num_queries):
+    from tests.knowledge.factories import CategoryFactory
+
+    topic = CategoryFactory()
+    for n in range(15):
+        ArticleFactory(title=f"Printer guide {n}", body="Printer setup steps.", category=topic, author=people["supervisor"])
+    client = api(people["agent"])
+    with django_assert_max_num_queries(8):
+        listed = client.get("/api/v1/articles/?page_size=50")
+    assert len(listed.json()["results"]) == 15
+    with django_assert_max_num_queries(8):
+        found = client.get("/api/v1/articles/", {"q": "printer", "page_size": 50})
+    assert found.json()["count"] == 15
