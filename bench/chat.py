@@ -605,7 +605,7 @@ def _report(results: list[dict]) -> None:
     def ms(d: dict, key: str) -> str:
         return f"{d[key]:.1f}" if d.get("n") else "-"
 
-    print("\n| server | msgs/s @ offered | msg p50/p95/p99 ms | typing drafts/s, p50/p95/p99 ms | late >5 s / lost | errors | CPU-ms/msg | ceiling msgs/s | ceiling CPU-ms/msg | RSS/conn KiB |")
+    print("\n| server | msgs/s @ offered | msg p50/p95/p99 ms | typing drafts/s, p50/p95/p99 ms | late >5 s / not delivered by the end | errors | CPU-ms/msg | ceiling msgs/s | ceiling CPU-ms/msg | RSS/conn KiB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         s, c = r["steady"], r["ceiling"]

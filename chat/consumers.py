@@ -66,6 +66,9 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         task = getattr(self, "draft_task", None)
         if task is not None:
             task.cancel()
+        if getattr(self, "draft", "") and self.ticket_id:
+            self.draft = ""  # the visitor left: the agent's preview of their unsent draft goes away
+            await self._flush_draft(0.0)
         for group in list(getattr(self, "groups_joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -170,16 +173,22 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "typing_interval", "seconds": round(interval, 2)})
 
     async def _flush_draft(self, wait: float) -> None:
-        if wait:
-            await asyncio.sleep(wait)
-        self.draft_sent_at = time.monotonic()
-        event = {"type": "hd.event", "frame": {"type": "typing_preview", "ticket": self.ticket_id, "text": self.draft}}
-        groups = [f"ticket.{self.ticket_id}"] + ([f"agent.{self.assignee_id}"] if self.assignee_id else [])
-        for group in groups:
-            try:
-                await self.channel_layer.group_send(group, event)
-            except Exception:  # a lost preview is harmless: the next one replaces it
-                log.warning("typing preview to %s failed", group)
+        """Send the latest draft, then again if it changed meanwhile: the agent always ends on the newest."""
+        while True:
+            if wait:
+                await asyncio.sleep(wait)
+            text = self.draft
+            self.draft_sent_at = time.monotonic()
+            event = {"type": "hd.event", "frame": {"type": "typing_preview", "ticket": self.ticket_id, "text": text}}
+            groups = [f"ticket.{self.ticket_id}"] + ([f"agent.{self.assignee_id}"] if self.assignee_id else [])
+            for group in groups:
+                try:
+                    await self.channel_layer.group_send(group, event)
+                except Exception:  # a lost preview is harmless: the next one replaces it
+                    log.warning("typing preview to %s failed", group)
+            if self.draft == text:
+                return
+            wait = max(0.0, self.draft_sent_at + stretched(conf.typing_interval()) - time.monotonic())
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
         after = frame.get("after") or 0
