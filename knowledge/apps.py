@@ -15,7 +15,7 @@ class KnowledgeConfig(AppConfig):
         post_migrate.connect(_ensure_index, sender=self)
         register_ticket_panel("knowledge/panel.html", context=panels.ticket_panel_context, column="side", order=20)
         register_agent_script("knowledge/kb-sidebar.js")
-        register_nav_link("knowledge:home", _("Knowledge base"))
+        register_nav_link("knowledge:agent-home", _("Knowledge base"))
 
 
 def _ensure_index(sender, using="default", **kwargs) -> None:

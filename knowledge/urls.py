@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import agent_views, views
 
 app_name = "knowledge"
 
 urlpatterns = [
+    path("agent/kb/", agent_views.agent_home, name="agent-home"),
+    path("agent/kb/<int:article_id>/", agent_views.agent_article, name="agent-article"),
     path("kb/", views.home, name="home"),
     path("kb/sitemap.xml", views.sitemap, name="sitemap"),
     path("kb/suggest/", views.suggest, name="suggest"),

@@ -171,3 +171,15 @@ def test_deflection_records_the_widgets_team(client: Client, kb):
     assert Deflection.objects.get().team == team
     unknown = client.post("/kb/deflected/", json.dumps({"article": kb["public"].pk, "widget": "nope"}), content_type="application/json")
     assert unknown.status_code == 400
+
+
+def test_agents_read_internal_articles_in_the_workspace(client: Client, kb, agent):
+    assert client.get("/agent/kb/").status_code == 302  # login first
+    client.force_login(agent)
+    listing = client.get("/agent/kb/").content.decode()
+    assert "Password override" in listing and "Password draft" not in listing
+    found = client.get("/agent/kb/", {"q": "procedure"}).content.decode()
+    assert "Password override" in found and "Internal" in found
+    page = client.get(f"/agent/kb/{kb['internal'].pk}/").content.decode()
+    assert "Internal password procedure." in page and "r1" in page
+    assert client.get(f"/agent/kb/{kb['draft'].pk}/").status_code == 404
