@@ -11,6 +11,7 @@ mailbox across worker processes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
@@ -38,9 +39,15 @@ class IdleWatcher(threading.Thread):
         self.stopped = threading.Event()
         self.supported: bool | None = None  # known after the first connection
         self.connected = threading.Event()
+        self._conn = None
 
     def stop(self) -> None:
+        """Ask the thread to end; a command on the connection ends the IDLE it is blocked in at once."""
         self.stopped.set()
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.noop(callback=lambda *_args: None)
 
     def run(self) -> None:
         backoff = 1.0
@@ -50,7 +57,7 @@ class IdleWatcher(threading.Thread):
                 mailbox = Mailbox.objects.filter(pk=self.mailbox_id, active=True, use_idle=True).first()
                 if mailbox is None:
                     return
-                conn = connect(mailbox)
+                conn = self._conn = connect(mailbox)
                 typ, _data = conn.select(mailbox.imap_folder, readonly=True)
                 if typ != "OK":
                     raise ImapError(f"cannot open {mailbox.imap_folder}")
@@ -72,9 +79,11 @@ class IdleWatcher(threading.Thread):
                 self.stopped.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
             finally:
+                self._conn = None
                 if conn is not None:
                     _close(conn)
-                close_old_connections()
+                with contextlib.suppress(Exception):
+                    close_old_connections()
 
     def _notify(self) -> None:
         try:
@@ -92,9 +101,10 @@ def queue_poll(mailbox_id: int) -> None:
 class Supervisor(threading.Thread):
     """Keeps one watcher per active IDLE mailbox in this process (and none for mailboxes watched elsewhere)."""
 
-    def __init__(self, on_new_mail: Callable[[int], None] = queue_poll) -> None:
+    def __init__(self, on_new_mail: Callable[[int], None] = queue_poll, *, idle_seconds: float = IDLE_SECONDS) -> None:
         super().__init__(name="mail-idle-supervisor", daemon=True)
         self.on_new_mail = on_new_mail
+        self.idle_seconds = idle_seconds
         self.watchers: dict[int, IdleWatcher] = {}
         self.token = uuid.uuid4().hex
         self.stopped = threading.Event()
@@ -125,7 +135,7 @@ class Supervisor(threading.Thread):
             if mailbox_id in self.watchers:
                 cache.set(key, self.token, LOCK_SECONDS)
             elif cache.add(key, self.token, LOCK_SECONDS):
-                watcher = IdleWatcher(mailbox_id, self.on_new_mail)
+                watcher = IdleWatcher(mailbox_id, self.on_new_mail, idle_seconds=self.idle_seconds)
                 self.watchers[mailbox_id] = watcher
                 watcher.start()
 

@@ -167,8 +167,25 @@ class Dovecot:
     # ------------------------------------------------------------------ users and mail
 
     def add_user(self, name: str, password: str) -> None:
+        """Add an account and wait until dovecot's auth process accepts it (it re-reads the passwd-file)."""
         self.users[name] = password
         self._write_passwd()
+        if self.proc is None:
+            return
+        import imaplib
+
+        deadline = time.time() + 15
+        while True:
+            try:
+                conn = imaplib.IMAP4(self.host, self.port, timeout=10)
+                conn.login(name, password)
+                conn.logout()
+                return
+            except imaplib.IMAP4.error:
+                if time.time() > deadline:
+                    raise
+                self._write_passwd()
+                time.sleep(0.2)
 
     def maildir(self, user: str) -> Path:
         return self.root / "mail" / user
@@ -178,11 +195,16 @@ class Dovecot:
         shutil.rmtree(self.maildir(user), ignore_errors=True)
 
     def _write_passwd(self) -> None:
+        # Atomic replace with a fresh mtime: dovecot never reads a half-written file, and always sees a change.
         path = self.root / "passwd"
-        path.write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
-        if os.getuid() == 0 and self.proc is not None:
+        tmp = self.root / "passwd.tmp"
+        tmp.write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
+        if os.getuid() == 0:
             account = _run_as()
-            os.chown(path, account["uid"], account["gid"])
+            os.chown(tmp, account["uid"], account["gid"])
+        stamp = time.time() + len(self.users)
+        os.utime(tmp, (stamp, stamp))
+        os.replace(tmp, path)
 
     def _wait_listening(self) -> None:
         deadline = time.time() + 20

@@ -283,20 +283,25 @@ def test_one_idle_watcher_per_mailbox_across_worker_processes(mailbox):
 
     cache.delete(_lock(mailbox.pk))
     polled = []
-    first, second = Supervisor(on_new_mail=polled.append), Supervisor(on_new_mail=polled.append)
+    first = Supervisor(on_new_mail=polled.append, idle_seconds=5)
+    second = Supervisor(on_new_mail=polled.append, idle_seconds=5)
     try:
         first.supervise()
         second.supervise()  # another worker process: the mailbox is already watched
         assert list(first.watchers) == [mailbox.pk] and second.watchers == {}
         assert first.watchers[mailbox.pk].connected.wait(15)
         assert polled == [mailbox.pk]  # catches up once after connecting
+        watcher = first.watchers[mailbox.pk]
         Mailbox.objects.filter(pk=mailbox.pk).update(active=False)
         first.supervise()  # switched off in the admin: the watcher goes away
         assert first.watchers == {}
+        watcher.join(15)
+        assert not watcher.is_alive()
     finally:
         for supervisor in (first, second):
-            for watcher in supervisor.watchers.values():
-                watcher.stop()
+            for running in supervisor.watchers.values():
+                running.stop()
+                running.join(15)
         cache.delete(_lock(mailbox.pk))
 
 
