@@ -32,6 +32,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "language", "visibility", "status", "views", "helpful_yes", "helpful_no", "updated_at"]
     list_filter = ["status", "visibility", "language", "category"]
     search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
     fields = ["title", "slug", "summary", "body", "category", "tags", "visibility", "status", "language", "translation_of"]
     inlines = [RevisionInline]
 
@@ -41,8 +42,9 @@ class ArticleAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
     def save_related(self, request, form, formsets, change) -> None:
-        # Revisions are written by the service; the inline is read-only.
-        return None
+        # Revisions are written by the service; the inline is read-only, so its formset saves nothing.
+        for formset in formsets:
+            formset.save(commit=False)
 
 
 @admin.register(Deflection)

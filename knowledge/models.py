@@ -51,7 +51,7 @@ class Category(models.Model):
 
 class Article(models.Model):
     title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, blank=True, help_text=_("Made from the title when left empty."))
     body = models.TextField(_("body (Markdown)"), blank=True)
     html = models.TextField(_("HTML (rendered, sanitized)"), blank=True, editable=False)
     # Plain text of the rendered body: what is indexed and what snippets are cut from.

@@ -159,3 +159,21 @@ def test_listing_and_searching_have_no_n_plus_one(people, django_assert_max_num_
     with django_assert_max_num_queries(8):
         found = client.get("/api/v1/articles/", {"q": "printer", "page_size": 50})
     assert found.json()["count"] == 15
+
+
+def test_editors_write_in_the_admin_and_every_save_is_a_revision(client):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("editor", "editor@example.com", "pw")
+    client.force_login(admin)
+    form = {"title": "Opening hours", "slug": "", "summary": "", "body": "We are open **9–17**.", "tags": '["hours"]',
+            "visibility": "public", "status": "published", "language": "en", "category": "", "translation_of": "",
+            "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"}  # fmt: skip
+    response = client.post("/admin/knowledge/article/add/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response.status_code
+    article = Article.objects.get(slug="opening-hours")
+    assert "<strong>9–17</strong>" in article.html and article.tags == ["hours"]
+    form.update({"slug": "opening-hours", "body": "We are open 8–16.", "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
+                 "revisions-0-id": str(article.revisions.get().pk), "revisions-0-article": str(article.pk)})
+    assert client.post(f"/admin/knowledge/article/{article.pk}/change/", form).status_code == 302
+    assert list(article.revisions.values_list("number", "author_id")) == [(2, admin.pk), (1, admin.pk)]
