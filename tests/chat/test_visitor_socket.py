@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -308,3 +309,23 @@ def test_prechat_details_name_the_contact_and_transcripts_are_limited(chat_serve
     message = Message.objects.select_related("author_contact").get(pk=ack["id"])
     assert message.author_contact.name == "Pia Visitor"
     assert [a["type"] for a in answers] == ["transcript_sent"] * 3 + ["error"]
+
+
+def test_quiet_sockets_stay_open_and_still_carry_the_next_reply(chat_server):
+    """A quiet desk: a minute and more without a frame, then a reply still reaches the visitor."""
+    widget = WidgetFactory()
+    agent = AgentFactory(teams=[widget.team])
+
+    async def scenario():
+        ws, _w = await visitor(chat_server, widget.public_key)
+        ack = await say(ws, "c-1", "anyone?")
+        ticket_id = (await sync_to_async(Message.objects.get)(pk=ack["id"])).ticket_id
+        a = await agent_socket(chat_server, agent)
+        await asyncio.sleep(70)
+        await a.send({"type": "message", "ticket": ticket_id, "client_id": "late-1", "text": "Sorry for the wait!"})
+        reply = await ws.recv_until(lambda f: f["type"] == "message" and f["author"] == "agent", timeout=10)
+        assert reply["text"] == "Sorry for the wait!"
+        await ws.close()
+        await a.close()
+
+    run(scenario())
