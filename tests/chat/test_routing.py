@@ -230,3 +230,29 @@ def test_visitor_ends_the_chat(chat_server):
         await again.close()
 
     run(scenario())
+
+
+def test_going_online_through_the_api_routes_the_waiting_chat(chat_server):
+    """`agents/me/` PATCH publishes agent.availability; the chat app's listener offers the waiting chat."""
+    from django.test import Client
+
+    widget = WidgetFactory()
+    dave = AgentFactory(teams=[widget.team])
+
+    async def scenario():
+        d = await agent_socket(chat_server, dave)
+        v, _w, ticket_id = await start_chat(chat_server, widget.public_key, "is anybody working today?")
+        await v.recv_until(lambda f: f["type"] == "queue")
+
+        def go_online():
+            client = Client()
+            client.force_login(dave)
+            return client.patch("/api/v1/agents/me/", {"availability": "online"}, content_type="application/json").status_code
+
+        assert await sync_to_async(go_online)() == 200
+        offer = await d.recv_until(is_offer(ticket_id))
+        assert offer["preview"] == "is anybody working today?"
+        await d.close()
+        await v.close()
+
+    run(scenario())
