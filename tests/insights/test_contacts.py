@@ -161,3 +161,13 @@ def test_the_insights_panel_costs_the_same_for_a_long_history(desk, django_asser
     with django_assert_max_num_queries(12):
         info = contact_insights(agent=desk["agent"], contact=desk["mine"], current=desk["ticket"])
         assert len(info.tickets) == 31 and len(info.tags) == 4
+
+
+def test_insights_api(desk):
+    desk["mine"].attributes = {"plan": "pro"}
+    desk["mine"].save()
+    data = desk["api"].get(f"/api/v1/contacts/{desk['mine'].pk}/insights/").json()
+    assert data["id"] == desk["mine"].pk and data["attributes"] == {"plan": "pro"}
+    assert data["identities"] == [{"channel": "email", "address": "matti@example.org"}]
+    assert [t["id"] for t in data["tickets"]] == [desk["ticket"].pk] and data["ticket_count"] == 1
+    assert desk["api"].get(f"/api/v1/contacts/{desk['theirs'].pk}/insights/").status_code == 404
