@@ -157,6 +157,7 @@ TITLE_CANDIDATES = 300
 BODY_CANDIDATES = 150
 ANY_TERMS = 6
 COMMON_TERM_FREQUENCY = 0.02
+PRUNE_FROM_ARTICLES = 2000
 
 
 def _postgres(tokens, match, visibilities, language, category_id, limit, offset):
@@ -248,11 +249,13 @@ def _common_lexemes() -> dict[str, float]:
         return _lexeme_stats["frequencies"]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE tablename = 'knowledge_article' AND attname = 'search_vector' AND most_common_elems IS NOT NULL"
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples FROM pg_stats s "
+            "JOIN pg_class c ON c.relname = s.tablename AND c.relkind = 'r' "
+            "WHERE s.tablename = 'knowledge_article' AND s.attname = 'search_vector' AND s.most_common_elems IS NOT NULL"
         )
         row = cursor.fetchone()
-    frequencies = dict(zip(row[0], row[1], strict=False)) if row else {}
+    # A small knowledge base is cheap to search with every word, and its statistics say little.
+    frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[2] >= PRUNE_FROM_ARTICLES else {}
     _lexeme_stats.update(at=time.monotonic(), frequencies=frequencies)
     return frequencies
 
