@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from chat.models import ChatSession
@@ -177,3 +178,45 @@ def test_suggested_articles_before_the_first_message_and_a_deflection_when_close
         deadline -= 1
     assert Deflection.objects.filter(article=article, widget_key="demo").count() == 1
     assert not Message.objects.filter(text__contains="forgot").exists()
+
+
+def test_the_widget_works_when_embedded_on_another_site_and_only_there(chat_server, browser, tmp_path):
+    """A customer's site on another origin (http://127.0.0.2:<port>, not one of the desk's hosts) embeds
+    /widget.js from the desk; a widget that does not list that site refuses to open there."""
+    import functools
+    import http.server
+    import threading
+
+    from tests.conftest import free_port
+
+    team = TeamFactory(name="Support")
+    WidgetFactory(public_key="shopkey", team=team, allowed_domains=["127.0.0.2"], greeting="Welcome to the shop!")
+    WidgetFactory(public_key="otherkey", team=team, allowed_domains=["shop.example.com"], greeting="Not here")
+    AgentProfile.objects.filter(user=AgentFactory(teams=[team])).update(availability="online")
+    for key in ("shopkey", "otherkey"):
+        (tmp_path / f"{key}.html").write_text(
+            f'<!doctype html><title>Shop</title><h1>Shop</h1><script src="{chat_server.url}/widget.js" data-widget="{key}" async></script>'
+        )
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    site = http.server.ThreadingHTTPServer(("127.0.0.2", port), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"http://127.0.0.2:{port}/shopkey.html")
+        page.locator(".hd-launcher").click()
+        expect(page.locator(".hd-greeting")).to_have_text("Welcome to the shop!")
+        visitor_says(page, "Hello from the shop site")
+        assert Message.objects.filter(text="Hello from the shop site", channel="chat").exists()
+
+        other = browser.new_context().new_page()
+        with other.expect_websocket() as opened:
+            other.goto(f"http://127.0.0.2:{port}/otherkey.html")
+        try:  # the desk refuses the handshake from a site the widget does not list
+            opened.value.wait_for_event("close")
+        except PlaywrightError as refused:
+            assert "Socket error" in str(refused)
+        assert other.evaluate("window.helpdeskChat.isWelcomed()") is False
+        expect(other.locator(".hd-greeting")).to_have_count(0)
+    finally:
+        site.shutdown()
