@@ -211,15 +211,15 @@ def accept(*, agent, ticket: Ticket) -> ChatSession:
         session = ChatSession.objects.select_for_update().get(pk=session.pk)
         if session.status == SessionStatus.ACTIVE and session.assigned_agent_id == agent.pk:
             return session
-        if session.status == SessionStatus.OFFERED and session.offered_to_id == agent.pk:
-            pass
-        elif session.status in (*WAITING_STATUSES, SessionStatus.OFFERED, SessionStatus.BOT, SessionStatus.NEW):
+        own_offer = session.status == SessionStatus.OFFERED and session.offered_to_id == agent.pk
+        if not own_offer:
+            # Picking a chat up from the line (or someone else's pending offer) needs a free slot.
+            if session.status not in (*WAITING_STATUSES, SessionStatus.OFFERED, SessionStatus.BOT, SessionStatus.NEW):
+                raise ChatRefused(_("This chat is no longer waiting."))
             if _load(agent.pk) >= _max_chats(agent):
                 raise ChatRefused(_("You already have as many chats as you can take."))
             if session.status == SessionStatus.OFFERED and session.offered_to_id:
                 _withdraw(session)
-        else:
-            raise ChatRefused(_("This chat is no longer waiting."))
         _assign(session, agent, actor=agent)
     return session
 

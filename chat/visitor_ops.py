@@ -5,6 +5,7 @@ Each takes the session id the socket's own token resolved to: a visitor cannot n
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.utils import translation
@@ -37,11 +38,10 @@ def hello(widget: Widget, token: Any, frame: dict[str, Any], headers: dict[bytes
     )
     session = welcome.session
     if frame.get("name") or frame.get("email"):
-        try:
+        # A malformed address in hello is dropped (the pre-chat form, which explains why, asks again).
+        with contextlib.suppress(services.ChatRefused):
             services.save_prechat(session_id=session.pk, name=frame.get("name") or session.name, email=frame.get("email") or session.email)
             session.refresh_from_db()
-        except services.ChatRefused:
-            pass
     with translation.override(locale):
         strings = widget_strings()
     return {
