@@ -555,6 +555,8 @@ def main(argv: list[str]) -> int:
         "HTTPS": "0",
         "LOG_LEVEL": "WARNING",
         "CHANNEL_PREFIX": f"hdbenchchat{run}",
+        "CELERY_QUEUE": f"hdbenchchat{run}",
+        "EVENT_LISTENERS": "worker",
         # The bench's visitors send far above a person's pace; the per-visitor budget would refuse them.
         "CHAT_VISITOR_MESSAGES": "1000000",
         # Persistent database connections, as a production deployment sets them: with the default (0) every
@@ -571,11 +573,14 @@ def main(argv: list[str]) -> int:
     try:
         port = _free_port()
         proc = _daphne("helpdesk.asgi:application", port, env, logs / "product.log")
+        # As deployed: ticket-event listeners (SLA, automation, webhooks, points, indexing) run in a worker.
+        worker = _start([sys.executable, "-m", "celery", "-A", "helpdesk", "--quiet", "worker", "-l", "warning", "-c", "1", "-Q", env["CELERY_QUEUE"]], env, logs / "worker.log")
         try:
             target = ProductTarget(f"ws://127.0.0.1:{port}", proc.pid, keys, cookies, f"http://127.0.0.1:{port}", tokens)
             results.append(asyncio.run(run_load(target, visitors=args.visitors, agents=agents, rate=args.rate, duration=args.duration, ceiling=args.ceiling, senders=args.senders, typing=args.typing)))
         finally:
             _stop(proc)
+            _stop(worker)
         if not args.skip_baselines:
             port = _free_port()
             proc = _daphne("bench.chat:relay_application", port, env, logs / "relay.log")

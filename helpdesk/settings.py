@@ -138,6 +138,10 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "helpdesk")
+# Feature listeners of ticket events (SLA, automation, webhooks, points, indexing) run in the Celery worker,
+# off the path that acks a customer's message. "inline" runs them in the publishing process after commit
+# (the test suite does, so each test sees their effects without a worker).
+EVENT_LISTENERS = env_str("EVENT_LISTENERS", "inline" if TESTING else "worker")
 # Each app lists its periodic tasks in `<app>/schedule.py` as a plain dict named BEAT (no Django imports).
 CELERY_BEAT_SCHEDULE: dict = {}
 for _app in LOCAL_APPS:

@@ -6,8 +6,9 @@ Groups (ARCHITECTURE): `agent.<user id>`, `team.<team id>` (`team.none` for tick
 `publish` defers to `transaction.on_commit`: nothing is announced for a rolled-back change. The channel layer
 is at-most-once; every frame carries ids so clients catch up with `resume`.
 
-In-process listeners (`subscribe`) also run after commit, for feature apps (gamification, SLA, automation)
-that must never slow or break the write path: a listener that raises is logged and skipped.
+Listeners (`subscribe`) run after commit, for feature apps (gamification, SLA, automation, webhooks) that
+must never slow or break the write path: in the Celery worker by default (`EVENT_LISTENERS = "worker"`), so
+acking a customer's message never waits for them; a listener that raises is logged and skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -98,11 +100,26 @@ def group_send_sync(groups: Iterable[str], event: dict[str, Any]) -> None:
     sender.join(timeout=10)
 
 
-def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, data: dict[str, Any]) -> None:
-    if frame is not None and groups:
-        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"))
+def run_listeners(kind: str, data: dict[str, Any]) -> None:
+    """Call every listener of `kind`; one that raises is logged and the others still run."""
     for listener in (*_listeners.get(kind, ()), *_listeners.get("*", ())):
         try:
             listener(kind, data)
         except Exception:
             log.exception("listener %r for %s failed", listener, kind)
+
+
+def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, data: dict[str, Any]) -> None:
+    if frame is not None and groups:
+        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"))
+    if not (_listeners.get(kind) or _listeners.get("*")):
+        return
+    if settings.EVENT_LISTENERS == "worker":
+        from .tasks import run_event_listeners
+
+        try:
+            run_event_listeners.delay(kind, data)
+            return
+        except Exception:  # broker unreachable: better late in this process than never
+            log.exception("could not queue listeners for %s; running them here", kind)
+    run_listeners(kind, data)

@@ -13,3 +13,11 @@ def deliver_message(self, message_id: int) -> None:
     from .services import deliver_now
 
     deliver_now(message_id)
+
+
+@shared_task(ignore_result=True)
+def run_event_listeners(kind: str, data: dict) -> None:
+    """Feature listeners of one ticket event, off the web process (see tickets.events)."""
+    from .events import run_listeners
+
+    run_listeners(kind, data)
