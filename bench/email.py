@@ -45,7 +45,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true", help="measure only this project")
-    parser.add_argument("--workers", type=int, default=4, help="parallel ingest workers for this project")
+    parser.add_argument("--workers", type=int, default=4, help="parallel ingest lanes for this project")
+    parser.add_argument("--batch", type=int, default=50, help="messages per IMAP fetch and commit for this project")
     args = parser.parse_args(argv)
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench")
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> int:
             user = f"ours{run}"
             server.add_user(user, "pw")
             _append(server, user, messages)
-            results["ours"].append(_run_ours(server, user, messages, threads, args.workers))
+            results["ours"].append(_run_ours(server, user, messages, threads, args.workers, args.batch))
             _print("this project", run, results["ours"][-1])
             if peer_ok:
                 user = f"peer{run}"
@@ -177,7 +178,7 @@ def _append(server, user: str, messages: list[tuple[str, bytes]]) -> None:
 # ---------------------------------------------------------------- this project
 
 
-def _run_ours(server, user: str, messages, threads, workers: int) -> dict:
+def _run_ours(server, user: str, messages, threads, workers: int, batch: int) -> dict:
     from django.db import connection
 
     from mail.imap import ImapError, poll
@@ -196,7 +197,7 @@ def _run_ours(server, user: str, messages, threads, workers: int) -> dict:
     start = time.perf_counter()
     for _attempt in range(10):  # what beat does: a run that stopped early is simply run again
         try:
-            result = poll(mailbox.pk, after_message=lambda uid, message: stamps.append(time.perf_counter()), workers=workers)
+            result = poll(mailbox.pk, after_message=lambda uid, message: stamps.append(time.perf_counter()), workers=workers, batch_size=batch)
         except ImapError as exc:
             print(f"  poll stopped early ({exc}); polling again", file=sys.stderr)
             continue
