@@ -320,3 +320,32 @@ def test_beat_queues_only_mailboxes_whose_interval_passed(mailbox):
     assert poll_due() == 1
     Mailbox.objects.filter(pk=fresh.pk).update(poll_interval=0, last_polled_at=timezone.now() - timedelta(seconds=10))
     assert poll_due() == 2
+
+
+def test_message_over_the_size_limit_is_fetched_partially_and_stored_flagged(mailbox, imap_account):
+    mailbox.max_message_bytes = 50_000
+    mailbox.save()
+    raw = corpus_bytes("028-one-megabyte-body.eml")
+    imap_account.append(raw, simple(1))
+    result = poll(mailbox.pk)
+    assert result.stored == 2
+    big = Message.objects.get(external_id="<08081e7b5c2a934b3c04@example.net>")
+    assert big.meta["truncated"]["stored_bytes"] == 50_000
+    assert big.meta["truncated"]["original_bytes"] >= len(raw)  # the server's size (CRLF line ends)
+    assert "the full sync log from last night's failed import" in big.text
+    assert all("\\Seen" in flags for flags in imap_account.flags().values())
+
+
+def test_celery_task_polls_and_reports(mailbox, imap_account):
+    from mail.tasks import poll_mailbox
+
+    imap_account.append(simple(1), simple(2))
+    assert poll_mailbox(mailbox.pk) == {"fetched": 2, "stored": 2, "ignored": 0, "skipped": False}
+    assert poll_mailbox(mailbox.pk)["fetched"] == 0
+
+
+def test_celery_task_reports_a_login_failure_instead_of_crashing(own_server_mailbox):
+    from mail.tasks import poll_mailbox
+
+    Mailbox.objects.filter(pk=own_server_mailbox.pk).update(imap_password="wrong")
+    assert "rejected" in poll_mailbox(own_server_mailbox.pk)["error"]
