@@ -221,7 +221,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         client_id = str(frame.get("client_id") or "")[:64]
         if not client_id:
             raise ValueError("client_id")
-        await database_sync_to_async(ops.localized)(self.lang, ops.offline, self.widget, self.token_digest, frame.get("name"), frame.get("email"), frame.get("text"), client_id)
+        await database_sync_to_async(ops.localized)(self.lang, ops.offline, self.widget, self.token_digest, frame.get("name"), frame.get("email"), frame.get("text"), client_id, self.session_id)
         await self.send_json({"type": "offline_received", "client_id": client_id})
 
     async def on_ping(self, frame: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ def visitor_message(message: Message) -> dict[str, Any] | None:
         author, name = "agent", _first_name(message.author_agent)
     else:
         author, name = "visitor", ""
-    return {
+    frame = {
         "type": "message",
         "id": message.pk,
         "author": author,
@@ -35,6 +35,14 @@ def visitor_message(message: Message) -> dict[str, Any] | None:
         "text": message.text,
         "created_at": message.created_at.isoformat(),
     }
+    if author == "bot":
+        # A chat flow's options and offered articles (assist app), so history and resume show them too.
+        meta = message.meta or {}
+        for key in ("buttons", "articles"):
+            items = meta.get(key)
+            if isinstance(items, list) and items:
+                frame[key] = items
+    return frame
 
 
 def _first_name(user) -> str:

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -143,9 +144,13 @@ def post_message(*, session_id: int, client_id: str, text: str) -> Posted:
     else:
         # Anonymous: the contact is keyed by the token hash; a typed email is attached only if nobody owns it.
         sender_kind, sender_address, extra_email = IdentityKind.VISITOR, session.token_hash, session.email
+    external_id = f"v:{session.token_hash[:32]}:{client_id}"
+    # A resend (the widget lost the ack) returns the stored message and must not run a chat flow again: a
+    # button answered twice would skip a step or repeat the bot's answer.
+    resent = Message.objects.filter(channel="chat", external_id=external_id).exists()
     inbound = InboundMessage(
         channel="chat",
-        external_id=f"v:{session.token_hash[:32]}:{client_id}",
+        external_id=external_id,
         sender_kind=sender_kind,
         sender_address=sender_address,
         sender_name=session.name,
@@ -161,7 +166,7 @@ def post_message(*, session_id: int, client_id: str, text: str) -> Posted:
         new_ticket = session.ticket_id is None
         ChatSession.objects.filter(pk=session.pk).update(ticket_id=message.ticket_id, contact_id=message.author_contact_id)
         session.ticket_id = message.ticket_id
-    if session.status in (SessionStatus.NEW, SessionStatus.BOT):
+    if session.status in (SessionStatus.NEW, SessionStatus.BOT) and not resent:
         _after_visitor_message(session, message)
     return Posted(message.pk, message.ticket_id, new_ticket, frames.visitor_message(message) or {})
 
@@ -243,8 +248,6 @@ def send_transcript(*, session_id: int, email: str) -> None:
             lines.append(f"[{item['created_at'][:16].replace('T', ' ')}] {who}: {item['text']}")
         subject = _("Your chat with %(name)s") % {"name": session.widget.name}
         body = "\n\n".join(lines) or _("The conversation is empty.")
-    from django.conf import settings
-
     try:
         from mail.connection import email_backend_kwargs
 
@@ -254,8 +257,11 @@ def send_transcript(*, session_id: int, email: str) -> None:
     EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email], connection=connection).send()
 
 
-def offline_message(*, widget: Widget, name: str, email: str, text: str, client_id: str) -> int:
-    """The offline form: no agent online, so the visitor's message opens an email ticket."""
+def offline_message(*, widget: Widget, name: str, email: str, text: str, client_id: str, session_id: int | None = None) -> int:
+    """The offline form: no agent online, so the visitor's message opens an email ticket.
+
+    A visitor who was already waiting in line (say after a chat flow handed over to a team nobody of which is
+    online) leaves the line: their chat ends quietly, and its ticket gets a note pointing to the email ticket."""
     email = str(email or "").strip()
     if "@" not in email or " " in email or len(email) > 254:
         raise ChatRefused(_("Please enter a valid email address."))
@@ -276,7 +282,28 @@ def offline_message(*, widget: Widget, name: str, email: str, text: str, client_
             meta={"chat_offline": True},
         )
     )
+    if session_id is not None:
+        _leave_queue_for_email(session_id, message.ticket_id)
     return message.ticket_id
+
+
+def _leave_queue_for_email(session_id: int, email_ticket_id: int) -> None:
+    """No agent ever had this chat, so no `chat.ended` (no survey): it just leaves the line. Idempotent."""
+    from .assignment import WAITING_STATUSES, publish_queue_positions
+
+    with transaction.atomic():
+        session = ChatSession.objects.select_for_update().filter(pk=session_id, status__in=WAITING_STATUSES, ticket__isnull=False).first()
+        if session is None:
+            return
+        session.status = SessionStatus.ENDED
+        session.ended_at = timezone.now()
+        session.ended_by = "visitor"
+        session.save(update_fields=["status", "ended_at", "ended_by"])
+        with translation.override(settings.LANGUAGE_CODE):
+            note = _("The visitor left a message by email instead of waiting: ticket #%(ticket)s.") % {"ticket": email_ticket_id}
+        services.reply(ticket=session.ticket, agent=None, text=note, internal=True)
+        if session.team_id:
+            transaction.on_commit(partial(publish_queue_positions, session.team_id))
 
 
 # ---------------------------------------------------------------- availability and hours
@@ -303,6 +330,20 @@ def within_business_hours(widget: Widget, now: datetime | None = None) -> bool:
         return False
     clock = local.strftime("%H:%M")
     return str(span[0]) <= clock < str(span[1])
+
+
+def flow_active(widget: Widget) -> bool:
+    """A chat flow (assist app, when installed) answers this widget's visitors before any agent does."""
+    from django.apps import apps
+
+    if not apps.is_installed("assist"):
+        return False
+    try:
+        from assist.flows.engine import flow_for_widget
+    except ImportError:
+        return False
+    flow = flow_for_widget(widget.pk)
+    return flow is not None and flow.live_version() is not None
 
 
 def widget_open(widget: Widget) -> bool:

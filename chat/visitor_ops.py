@@ -51,6 +51,7 @@ def hello(widget: Widget, token: Any, frame: dict[str, Any], headers: dict[bytes
         "history": welcome.history,
         "status": session.status,
         "open": services.widget_open(widget),
+        "bot": services.flow_active(widget),
         "prechat_done": bool(session.email) or not widget.prechat_fields,
         "widget": {
             "name": widget.name,
@@ -95,10 +96,13 @@ def transcript(session_id: int, email: Any) -> None:
     services.send_transcript(session_id=session_id, email=str(email or ""))
 
 
-def offline(widget: Widget, token_digest: str, name: Any, email: Any, text: Any, client_id: str) -> int:
+def offline(widget: Widget, token_digest: str, name: Any, email: Any, text: Any, client_id: str, session_id: int | None = None) -> int:
     if not services.visitor_allowed(token_digest=token_digest):
         raise services.ChatRefused(gettext("Too many messages; wait a moment."))
-    return services.offline_message(widget=widget, name=str(name or ""), email=str(email or ""), text=str(text or ""), client_id=f"{token_digest[:16]}:{client_id}")
+    return services.offline_message(
+        widget=widget, name=str(name or ""), email=str(email or ""), text=str(text or ""),
+        client_id=f"{token_digest[:16]}:{client_id}", session_id=session_id,
+    )  # fmt: skip
 
 
 def _locale(requested: Any, accept_language: str, widget: Widget) -> str:

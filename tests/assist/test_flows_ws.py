@@ -13,7 +13,7 @@ from chat.models import ChatSession, Widget
 from knowledge.services import save_article
 from tests.conftest import ws_connect
 from tests.factories import TeamFactory
-from tickets.models import Message
+from tickets.models import Message, Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 
@@ -47,12 +47,12 @@ class Visitor:
         self.ws, self.n = ws, 0
 
     @classmethod
-    async def open(cls, server, key="flowshop"):
+    async def open(cls, server, key="flowshop", token=None):
         ws = await ws_connect(server, f"/ws/visitor/?widget={key}")
-        await ws.send({"type": "hello", "visitor": None})
+        await ws.send({"type": "hello", "visitor": token})
         welcome = await ws.recv_until(lambda f: f["type"] == "welcome")
         visitor = cls(ws)
-        visitor.session = welcome["session"]
+        visitor.session, visitor.welcome = welcome["session"], welcome
         return visitor
 
     async def say(self, text):
@@ -62,8 +62,17 @@ class Visitor:
         return ack
 
     async def bot(self):
-        frame = await self.ws.recv_until(lambda f: f.get("type") == "message" and f.get("author") == "bot", timeout=20)
-        return frame["text"]
+        return (await self.bot_frame())["text"]
+
+    async def bot_frame(self):
+        return await self.ws.recv_until(lambda f: f.get("type") == "message" and f.get("author") == "bot", timeout=20)
+
+
+TOPIC_BUTTONS = [
+    {"label": "My order", "value": "My order"},
+    {"label": "Something else", "value": "Something else"},
+    {"label": "Talk to a person", "value": "__human__"},
+]
 
 
 def test_buttons_validation_and_handoff_to_a_team(asgi_server, widget):
@@ -119,7 +128,12 @@ def test_kb_articles_resolve_the_chat_without_an_agent(asgi_server, widget):
         await v.bot()
         await v.bot()
         await v.say("Something else")
-        offer = await v.bot()
+        offer_frame = await v.bot_frame()
+        offer = offer_frame["text"]
+        # The widget shows the articles as links and the yes/no answers as buttons.
+        assert offer_frame["articles"][0]["title"] == "Change your delivery address"
+        assert offer_frame["articles"][0]["url"] == "/kb/delivery-address/"
+        assert [b["label"] for b in offer_frame["buttons"]] == ["Yes, that answered my question", "No, I still need help"]
         await v.say("1")
         done = await v.bot()
         await v.ws.close()
@@ -152,3 +166,81 @@ def test_editing_the_flow_during_a_live_chat_does_not_break_it(asgi_server, widg
     assert continued == "Your email address?"
     assert fresh == "We are closed today."
     assert sorted(FlowRun.objects.values_list("version__number", flat=True)) == [1, 2]
+
+
+def test_welcome_and_resume_history_carry_the_buttons_of_a_bot_message(asgi_server, widget):
+    async def scenario():
+        v = await Visitor.open(asgi_server)
+        ack = await v.say("hello there")
+        # The very first bot turn runs before this socket joined the ticket's group: its buttons still arrive.
+        hello, offer = await v.bot_frame(), await v.bot_frame()
+        assert "buttons" not in hello
+        assert offer["buttons"] == TOPIC_BUTTONS
+        await v.ws.close()
+
+        again = await Visitor.open(asgi_server, token=v.welcome["visitor"])
+        bots = [m for m in again.welcome["history"] if m["author"] == "bot"]
+        assert [m.get("buttons") for m in bots] == [None, TOPIC_BUTTONS]
+        await again.ws.send({"type": "resume", "after": ack["id"]})
+        replayed = []
+        while (frame := await again.ws.recv_until(lambda f: f["type"] in ("message", "resumed")))["type"] == "message":
+            replayed.append(frame)
+        assert frame["count"] == 2 and replayed[-1]["replayed"] and replayed[-1]["buttons"] == TOPIC_BUTTONS
+
+        # A chosen button is an ordinary visitor message with the button's label.
+        again.n = 1
+        await again.say("My order")
+        assert await again.bot() == "Your email address?"
+        # The widget resends a message whose ack it lost: the bot does not take that answer twice.
+        again.n -= 1
+        assert (await again.say("My order"))["type"] == "ack"
+        await again.say("buyer@example.org")
+        assert await again.bot() == "Connecting you to Billing."
+        await again.ws.close()
+        return v.session
+
+    session = ChatSession.objects.get(pk=asyncio.run(scenario()))
+    bot_texts = list(Message.objects.filter(ticket=session.ticket, is_bot=True).order_by("id").values_list("text", flat=True))
+    assert len(bot_texts) == 4 and bot_texts[2:] == ["Your email address?", "Connecting you to Billing."]
+
+
+def test_with_nobody_online_the_flow_answers_then_the_visitor_may_leave_a_message_by_email(asgi_server, widget):
+    # Nobody of the widget's team is online: without the flow the widget would show only the offline form.
+    async def scenario():
+        v = await Visitor.open(asgi_server)
+        assert v.welcome["open"] is False and v.welcome["bot"] is True
+        await v.say("hello")
+        await v.bot()
+        assert (await v.bot_frame())["buttons"] == TOPIC_BUTTONS
+        await v.say("Talk to a person")
+        assert "connecting you with a person" in await v.bot()
+        queue = await v.ws.recv_until(lambda f: f["type"] == "queue")
+        assert queue["online"] is False  # the widget turns this into the offline form
+        offline = {"type": "offline", "client_id": "o-1", "name": "Vera", "email": "vera@example.org", "text": "Please email me about my order."}
+        await v.ws.send(offline)
+        await v.ws.recv_until(lambda f: f["type"] == "offline_received")
+        await v.ws.send(offline)  # a retry changes nothing
+        await v.ws.recv_until(lambda f: f["type"] == "offline_received")
+        await v.ws.close()
+        return v.session
+
+    session_id = asyncio.run(scenario())
+    session = ChatSession.objects.select_related("ticket").get(pk=session_id)
+    # The visitor left the line: no agent coming online later is offered a chat nobody is in.
+    assert session.status == "ended" and session.ended_by == "visitor"
+    email_ticket = Ticket.objects.get(messages__text="Please email me about my order.")
+    assert email_ticket.channel == "email" and email_ticket.contact.email == "vera@example.org"
+    notes = list(Message.objects.filter(ticket=session.ticket, direction="note").values_list("text", flat=True))
+    assert notes == [f"The visitor left a message by email instead of waiting: ticket #{email_ticket.pk}."]
+
+
+def test_a_widget_without_an_active_flow_still_shows_the_offline_form(asgi_server, widget):
+    Flow.objects.filter(pk=widget["flow"].pk).update(active=False)
+
+    async def scenario():
+        v = await Visitor.open(asgi_server)
+        await v.ws.close()
+        return v.welcome
+
+    welcome = asyncio.run(scenario())
+    assert welcome["open"] is False and welcome["bot"] is False

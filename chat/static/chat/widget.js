@@ -16,6 +16,7 @@
   var S = {}, ws = null, backoff = 500, seen = {}, lastId = 0, status = "new", sessionOpen = true;
   var draftSent = "", typingTimer = null, suggestTimer = null, sentCount = 0, typingEvery = 500;
   var opened = null, deflectionSent = false, welcomed = false, stopped = false, sessionId = null;
+  var chips = null, laterExtras = {}, offlineShown = false;
 
   function store(k, v) { try { if (v === null) localStorage.removeItem(k); else localStorage.setItem(k, v); } catch (e) { /* private mode */ } }
   function load(k) { try { return localStorage.getItem(k); } catch (e) { return null; } }
@@ -63,16 +64,16 @@
 
   /* ------------------------------------------------------------ messages */
   function render(m, pending) {
-    var id = m.id ? "m" + m.id : "c" + m.client_id;
     if (m.id && seen[m.id]) return;
     var li = (m.client_id && root.querySelector('[data-client="' + m.client_id + '"]')) || null;
     if (!li) {
       li = el("li", "hd-msg hd-" + (m.author || "visitor"));
       if (m.author && m.author !== "visitor") li.appendChild(el("span", "hd-who", m.name || (m.author === "bot" ? S.bot : S.agent)));
       li.appendChild(el("p", "hd-text", m.text));
-      log.appendChild(li);
+      answered(); log.appendChild(li);
     }
     li.dataset.id = m.id || ""; if (m.client_id) li.dataset.client = m.client_id;
+    if (m.id) botExtras(li, laterExtras[m.id] || m);
     li.classList.toggle("hd-pending", !!pending);
     if (m.id) { seen[m.id] = true; lastId = Math.max(lastId, m.id); }
     log.scrollTop = log.scrollHeight;
@@ -101,6 +102,31 @@
     if (!sentCount && status === "new") { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 600); }
   });
   function flushDraft() { var d = input.value; if (d !== draftSent) { draftSent = d; send({ type: "typing", text: d }); } }
+
+  /* ------------------------------------------------------------ a chat flow's buttons and articles */
+  function answered() { if (chips) { chips.querySelectorAll("button").forEach(function (b) { b.disabled = true; }); chips = null; } }
+  function botExtras(li, m) {
+    var buttons = m.buttons || m.options || [], articles = m.articles || [];
+    if (li.dataset.extras || (!buttons.length && !articles.length)) return;
+    li.dataset.extras = "1";
+    articles.forEach(function (a) {
+      var url = new URL(a.url, base); if (!/^https?:$/.test(url.protocol)) return;
+      var link = el("a", "hd-article", a.title); link.href = url.href; link.target = "_blank"; link.rel = "noopener"; li.appendChild(link);
+    });
+    if (!buttons.length) return;
+    var box = el("div", "hd-chips");
+    buttons.forEach(function (o) {
+      var b = el("button", "hd-chip", o.label); b.type = "button";
+      b.addEventListener("click", function () { b.classList.add("hd-chosen"); sendMessage(o.label); });
+      box.appendChild(b);
+    });
+    li.appendChild(box);
+    if (li === log.lastElementChild) { answered(); chips = box; } else box.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+  }
+  function buttonsFrame(f) {
+    var li = root.querySelector('[data-id="' + Number(f.message) + '"]');
+    if (li) botExtras(li, f); else laterExtras[f.message] = f;
+  }
 
   /* ------------------------------------------------------------ knowledge base suggestions */
   function suggest() {
@@ -148,11 +174,13 @@
     });
   }
   function showOffline() {
-    form.hidden = true; foot.hidden = true;
+    if (offlineShown && extra.firstChild) return; /* the visitor may be filling it in */
+    offlineShown = true; form.hidden = true; foot.hidden = true; setNote("");
     miniForm(S.offline_intro, [[S.name, "text", "name"], [S.email, "email", "email"], [S.message, "textarea", "text"]], S.send, function (els) {
       send({ type: "offline", client_id: uuid(), name: els.name.value, email: els.email.value, text: els.text.value });
     });
   }
+  function backToChat() { if (offlineShown) { offlineShown = false; extra.textContent = ""; form.hidden = false; foot.hidden = false; } }
   function showEnded() {
     sessionOpen = false; form.hidden = true; foot.hidden = true; typingEl.hidden = true; setNote(S.ended);
     var f = miniForm("", [[S.email, "email", "email"]], S.transcript, function (els) { send({ type: "transcript", email: els.email.value }); });
@@ -185,6 +213,7 @@
   /* ------------------------------------------------------------ socket */
   function restart() {
     seen = {}; lastId = 0; log.textContent = ""; extra.textContent = ""; sentCount = 0; opened = null; deflectionSent = false;
+    chips = null; laterExtras = {}; offlineShown = false;
     form.hidden = false; foot.hidden = false; sessionOpen = true; setNote("");
     if (ws) ws.close(1000); else connect();
   }
@@ -215,9 +244,10 @@
         if (f.history && f.history.length) sentCount = Math.max(sentCount, 1);
         var ident = script.getAttribute("data-identity-payload");
         if (ident) send({ type: "identify", payload: ident, signature: script.getAttribute("data-identity-signature") || "" });
-        if (!f.open && status === "new" && !(f.history || []).length) showOffline();
+        /* nobody online: the offline form, unless a chat flow (bot) answers first; also for a chat waiting in line */
+        if (!f.open && ((status === "new" && !f.bot && !(f.history || []).length) || status === "waiting" || status === "queued")) showOffline();
         else if (!f.prechat_done && !(f.history || []).length) showPrechat();
-        else { form.hidden = false; foot.hidden = false; extra.textContent = ""; }
+        else { offlineShown = false; form.hidden = false; foot.hidden = false; extra.textContent = ""; }
         if (load(OPEN)) togglePanel(true);
         break;
       case "ack":
@@ -226,10 +256,14 @@
         if (status === "new") status = "waiting";
         break;
       case "message": render(f); break;
+      case "buttons": buttonsFrame(f); break;
       case "typing_interval": typingEvery = Math.max(500, Math.min(5000, (f.seconds || 0.5) * 1000)); break;
       case "agent_typing": typingEl.textContent = S.agent_typing; typingEl.hidden = !f.active; break;
-      case "queue": status = "queued"; setNote(f.status === "offered" ? S.waiting : fmt(S.queue, { position: f.position })); break;
-      case "assigned": status = "active"; setNote(f.agent ? fmt(S.assigned, { agent: f.agent }) : S.waiting); break;
+      case "queue":
+        status = "queued";
+        if (f.online === false) { showOffline(); break; } /* nobody of the team is online: waiting would be forever */
+        backToChat(); setNote(f.status === "offered" ? S.waiting : fmt(S.queue, { position: f.position })); break;
+      case "assigned": status = "active"; backToChat(); setNote(f.agent ? fmt(S.assigned, { agent: f.agent }) : S.waiting); break;
       case "ended": status = "ended"; showEnded(); break;
       case "survey": showSurvey(f.url); break;
       case "prechat_saved": extra.textContent = ""; form.hidden = false; input.focus(); break;
