@@ -23,7 +23,7 @@ from urllib.parse import quote
 from tickets.inbound import InboundAttachment, InboundMessage, ThreadHints
 from tickets.sanitize import html_to_text, sanitize_html
 
-from .quotes import strip_html, strip_text
+from .quotes import has_quote, strip_html, strip_text
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # nh3 is linear in its input; bounding the input bounds the time. Larger HTML is shown as its text version.
@@ -83,8 +83,14 @@ def parse_message(
     full_text = plain if plain.strip() else html_to_text(html) if html else ""
     visible = strip_text(full_text) if full_text else ""
     if html:
-        html = _rewrite_cids(strip_html(html) if visible != full_text.strip() else html, attachments, external_id)
-        html = sanitize_html(html)
+        stripped = visible != full_text.strip()
+        shown = strip_html(html) if stripped else html
+        if stripped and shown == html and has_quote(full_text):
+            # The text quotes an earlier message but the HTML has no marker where the quote starts: the agent
+            # sees the stripped text rather than the whole conversation again (the original stays in full_text).
+            shown = ""
+            meta["html_quote_unlocated"] = True
+        html = sanitize_html(_rewrite_cids(shown, attachments, external_id)) if shown else ""
 
     auto, bounce = _machine_generated(msg, sender_address, report_text)
     if bounce:

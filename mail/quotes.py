@@ -53,6 +53,8 @@ HTML_QUOTE_MARKERS = [
     # Outlook desktop: the reply header sits in a div with a thin top border.
     re.compile(r"<div[^>]*style=[\"'][^\"']*border-top:\s*solid\s+#(?:E1E1E1|B5C4DF)", re.I),
     re.compile(r"-{3,}\s*Original Message\s*-{3,}", re.I),
+    # Signatures some clients mark up.
+    re.compile(r"<div[^>]*class=[\"']?[^\"'>]*\b(gmail_signature|moz-signature)\b", re.I),
 ]
 
 
@@ -65,6 +67,11 @@ def strip_text(text: str) -> str:
         return text.strip()
     visible = "\n".join(lines[:cut]).strip()
     return visible or text.strip()
+
+
+def has_quote(text: str) -> bool:
+    """Whether the text quotes an earlier message (a signature alone does not count)."""
+    return _quote_start(text.splitlines()) is not None
 
 
 def strip_html(html: str) -> str:

@@ -192,3 +192,26 @@ def test_sender_name_with_an_encoded_comma_stays_one_person():
 def test_message_without_from_still_gets_a_sender():
     message = parse_message(b"Subject: who?\r\nMessage-ID: <nofrom@example.org>\r\n\r\nanonymous\r\n")
     assert message.sender_address == "unknown@invalid" and message.text == "anonymous"
+
+
+def test_quote_in_html_without_a_known_marker_shows_the_stripped_text():
+    raw = (
+        b"From: a@example.org\r\nTo: support@example.com\r\nSubject: Re: x\r\nMessage-ID: <q@example.org>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nNew answer.\r\n\r\nOn Tue, 4 Mar 2025, Desk <d@example.com> wrote:\r\n> old question\r\n"
+        b"--b\r\nContent-Type: text/html\r\n\r\n<p>New answer.</p><p>On Tue, 4 Mar 2025, Desk wrote:</p><p>old question</p>\r\n--b--\r\n"
+    )
+    message = parse_message(raw)
+    assert message.html == "" and message.text == "New answer."
+    assert "old question" in message.full_text
+
+
+def test_html_signature_is_stripped_like_the_text_one():
+    raw = (
+        b"From: a@example.org\r\nTo: support@example.com\r\nSubject: s\r\nMessage-ID: <sig@example.org>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nPlease help.\r\n-- \r\nJane Doe\r\nCEO, Example\r\n"
+        b'--b\r\nContent-Type: text/html\r\n\r\n<div>Please help.</div><div class="gmail_signature">Jane Doe<br>CEO, Example</div>\r\n--b--\r\n'
+    )
+    message = parse_message(raw)
+    assert "Please help." in message.html and "CEO" not in message.html and "CEO" not in message.text
