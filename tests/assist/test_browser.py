@@ -7,10 +7,13 @@ import pytest
 from playwright.sync_api import expect
 
 from assist import indexing
+from assist.flows.services import save_flow
 from assist.models import Flow
 from chat.models import ChatSession, Widget
+from knowledge.services import save_article
 from tests.conftest import login_page
 from tests.factories import AgentFactory, MessageFactory, TeamFactory, TicketFactory
+from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server, pytest.mark.browser]
 
@@ -64,9 +67,12 @@ def test_an_admin_builds_a_flow_and_a_visitor_runs_it(asgi_server, browser):
     visitor.locator(".hd-input").fill("hello")
     visitor.locator(".hd-input").press("Enter")
     expect(visitor.locator(".hd-bot").last).to_contain_text("1. Email us")
-    visitor.locator(".hd-input").fill("1")
-    visitor.locator(".hd-input").press("Enter")
+    chips = visitor.locator(".hd-bot").first.locator(".hd-chip")
+    expect(chips).to_have_text(["Email us", "Talk to a person"])
+    chips.first.click()  # sent as the visitor's message "Email us"
+    expect(visitor.locator(".hd-visitor").last).to_have_text("Email us")
     expect(visitor.locator(".hd-bot").last).to_contain_text("Your email address?")
+    expect(chips.first).to_be_disabled()  # answered
     visitor.locator(".hd-input").fill("nope")
     visitor.locator(".hd-input").press("Enter")
     expect(visitor.locator(".hd-bot").last).to_contain_text("Please type a valid email address.")
@@ -74,11 +80,69 @@ def test_an_admin_builds_a_flow_and_a_visitor_runs_it(asgi_server, browser):
     visitor.locator(".hd-input").press("Enter")
     expect(visitor.locator(".hd-bot").last).to_contain_text("I am connecting you with a person")
     assert ChatSession.objects.get(widget__public_key="demo").ticket.team == billing
+    # Nobody of Billing is online: rather than waiting in line forever the visitor may leave a message.
+    expect(visitor.locator(".hd-form")).to_contain_text("No one is available right now")
 
     report = admin
     report.goto(asgi_server.url + f"/assist/flows/{flow.pk}/report/")
     expect(report.locator('[data-figure="handoff"]')).to_have_text("1")
     expect(report.locator('[data-step="ask1"] [data-col="entries"]')).to_have_text("1")
+
+
+def test_with_nobody_online_the_flow_answers_with_buttons_and_articles_then_offers_email(asgi_server, browser):
+    support = TeamFactory(name="Support")
+    widget = Widget.objects.create(name="Demo shop", public_key="demo", team=support, allowed_domains=[])
+    AgentFactory(username="away", teams=[support])  # offline
+    save_article(author=None, title="Change your delivery address", slug="delivery-address", status="published",
+                 body="Open the order under Orders and choose Edit address before it ships.")  # fmt: skip
+    flow = Flow.objects.create(name="Front door", widget_id=widget.pk, active=True)
+    save_flow(flow=flow, definition={
+        "start": "topic",
+        "steps": [
+            {"id": "topic", "type": "buttons", "text": "What is it about?",
+             "options": [{"label": "Delivery", "next": "kb"}, {"label": "Returns", "next": "bye"}]},
+            {"id": "kb", "type": "kb", "text": "These may help:", "limit": 2, "resolved": "bye", "unresolved": "human"},
+            {"id": "human", "type": "handoff", "text": "Let me find a person for you."},
+            {"id": "bye", "type": "end", "text": "Glad I could help!"},
+        ],
+    })  # fmt: skip
+
+    visitor = browser.new_context().new_page()
+    visitor.goto(asgi_server.url + "/widget/demo/")
+    visitor.locator(".hd-launcher").click()
+    # No one is online, but the bot answers: the chat opens instead of the offline form.
+    expect(visitor.locator(".hd-input")).to_be_visible()
+    expect(visitor.locator(".hd-form")).to_have_count(0)
+    visitor.locator(".hd-input").fill("How do I change my delivery address?")
+    visitor.locator(".hd-input").press("Enter")
+    topic = visitor.locator(".hd-bot").nth(0)
+    expect(topic.locator(".hd-chip")).to_have_text(["Delivery", "Returns", "Talk to a person"])
+    topic.get_by_role("button", name="Delivery").click()
+    offer = visitor.locator(".hd-bot").nth(1)
+    expect(offer).to_contain_text("These may help:")
+    expect(offer.locator("a.hd-article")).to_have_text("Change your delivery address")
+    assert offer.locator("a.hd-article").get_attribute("href") == asgi_server.url + "/kb/delivery-address/"
+    expect(topic.locator(".hd-chip").first).to_be_disabled()
+    offer.get_by_role("button", name="No, I still need help").click()
+    expect(visitor.locator(".hd-bot").last).to_contain_text("Let me find a person for you.")
+    expect(offer.get_by_role("button", name="No, I still need help")).to_be_disabled()
+
+    offline = visitor.locator(".hd-form")
+    expect(offline).to_contain_text("No one is available right now")
+    offline.locator("input[name=name]").fill("Vera")
+    offline.locator("input[name=email]").fill("vera@example.org")
+    offline.locator("textarea[name=text]").fill("Please change the address of order 1234.")
+    offline.get_by_role("button", name="Send").click()
+    expect(visitor.locator(".hd-note")).to_have_text("Thanks! We will answer by email.")
+    email_ticket = Ticket.objects.get(messages__text="Please change the address of order 1234.")
+    assert email_ticket.contact.email == "vera@example.org"
+    assert ChatSession.objects.get(widget=widget).status == "ended"
+
+    # After a reload (the panel stays open) a new conversation starts, and the bot answers it again.
+    visitor.reload()
+    expect(visitor.locator(".hd-input")).to_be_visible()
+    expect(visitor.locator(".hd-bot")).to_have_count(0)
+    expect(visitor.locator(".hd-form")).to_have_count(0)
 
 
 def test_an_agent_inserts_a_suggested_reply_with_one_click(asgi_server, browser):
