@@ -66,9 +66,10 @@ def test_an_admin_builds_a_flow_and_a_visitor_runs_it(asgi_server, browser):
     visitor.locator(".hd-launcher").click()
     visitor.locator(".hd-input").fill("hello")
     visitor.locator(".hd-input").press("Enter")
-    expect(visitor.locator(".hd-bot").last).to_contain_text("1. Email us")
     chips = visitor.locator(".hd-bot").first.locator(".hd-chip")
     expect(chips).to_have_text(["Email us", "Talk to a person"])
+    # The numbered options of the message text ("1. Email us") are shown once, as chips.
+    expect(visitor.locator(".hd-bot").first.locator(".hd-text")).to_have_text("Hi! What do you need?")
     chips.first.click()  # sent as the visitor's message "Email us"
     expect(visitor.locator(".hd-visitor").last).to_have_text("Email us")
     expect(visitor.locator(".hd-bot").last).to_contain_text("Your email address?")
@@ -119,7 +120,7 @@ def test_with_nobody_online_the_flow_answers_with_buttons_and_articles_then_offe
     expect(topic.locator(".hd-chip")).to_have_text(["Delivery", "Returns", "Talk to a person"])
     topic.get_by_role("button", name="Delivery").click()
     offer = visitor.locator(".hd-bot").nth(1)
-    expect(offer).to_contain_text("These may help:")
+    expect(offer.locator(".hd-text")).to_have_text("These may help:\nDid this answer your question?")
     expect(offer.locator("a.hd-article")).to_have_text("Change your delivery address")
     assert offer.locator("a.hd-article").get_attribute("href") == asgi_server.url + "/kb/delivery-address/"
     expect(topic.locator(".hd-chip").first).to_be_disabled()

@@ -109,6 +109,11 @@
     var buttons = m.buttons || m.options || [], articles = m.articles || [];
     if (li.dataset.extras || (!buttons.length && !articles.length)) return;
     li.dataset.extras = "1";
+    /* the text lists the same options numbered ("1. Billing") for channels without buttons: not twice here */
+    var drop = {}, p = li.querySelector(".hd-text");
+    buttons.forEach(function (o, i) { drop[(i + 1) + ". " + o.label] = true; });
+    articles.forEach(function (a, i) { drop[(i + 1) + ". " + a.title + " \u2014 " + a.url] = true; });
+    if (p) p.textContent = p.textContent.split("\n").filter(function (line) { return !drop[line]; }).join("\n");
     articles.forEach(function (a) {
       var url = new URL(a.url, base); if (!/^https?:$/.test(url.protocol)) return;
       var link = el("a", "hd-article", a.title); link.href = url.href; link.target = "_blank"; link.rel = "noopener"; li.appendChild(link);
