@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -31,6 +33,7 @@ class CannedResponseViewSet(viewsets.ModelViewSet):
 
     serializer_class = CannedResponseSerializer
     permission_classes = [IsAgent]
+    queryset = CannedResponse.objects.none()  # for the schema; requests use get_queryset (the agent's own)
 
     def get_queryset(self):
         qs = canned_rules.visible_canned(agent=self.request.user)
@@ -88,6 +91,10 @@ class CannedResponseViewSet(viewsets.ModelViewSet):
         return Response({"results": canned_rules.phrases(agent=request.user)})
 
 
+@extend_schema(
+    request={"application/json": {"type": "object", "properties": {"text": {"type": "string"}, "language": {"type": "string"}}}},
+    responses={200: OpenApiTypes.OBJECT},
+)
 @api_view(["POST"])
 def spellcheck(request: Request) -> Response:
     """`{"text", "language"}` → misspelled words with suggestions (`available: false` without a dictionary)."""
