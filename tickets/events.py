@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
@@ -76,7 +76,11 @@ def send_to_groups(groups: Iterable[str], frame: dict[str, Any], **extra: Any) -
 
 
 def group_send_sync(groups: Iterable[str], event: dict[str, Any]) -> None:
-    """`group_send` a raw channel-layer event to each group, from any synchronous caller."""
+    """`group_send` a raw channel-layer event to each group, from any synchronous caller.
+
+    Sends run on one long-lived event loop per process (its own thread), so the channel layer keeps its Redis
+    connection instead of opening one per call, as `async_to_sync` in a plain thread would.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
@@ -90,14 +94,24 @@ def group_send_sync(groups: Iterable[str], event: dict[str, Any]) -> None:
                 log.exception("channel layer send to %s failed", group)
 
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        async_to_sync(send_all)()
-        return
-    # This thread runs an event loop (a sync caller inside an async harness): send from a helper thread.
-    sender = threading.Thread(target=async_to_sync(send_all), daemon=True)
-    sender.start()
-    sender.join(timeout=10)
+        asyncio.run_coroutine_threadsafe(send_all(), _sender_loop()).result(timeout=10)
+    except Exception:
+        log.exception("channel layer sends to %s did not complete", targets)
+
+
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """The process's sender loop, started on first use (and again in a forked child, e.g. a Celery worker)."""
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="helpdesk-events", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
 
 
 def run_listeners(kind: str, data: dict[str, Any]) -> None:

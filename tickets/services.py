@@ -139,7 +139,8 @@ def _ingest(message: InboundMessage) -> Message | None:
     ticket.save()
 
     _announce_ticket(ticket, created=created)
-    _announce_message(stored)
+    # The stored message, its ticket and author are in memory: announce without reading them back.
+    _announce_message(stored, attachments=list(stored.attachments.all()) if message.attachments else [])
     return stored
 
 
@@ -483,9 +484,10 @@ def _announce_ticket(ticket: Ticket, *, created: bool, old_team: int | None = No
     events.publish(kind, groups=groups, frame=frame, data={"ticket_id": ticket.pk, "team_id": ticket.team_id, "status": ticket.status})
 
 
-def _announce_message(message: Message, *, kind: str = "message.created") -> None:
-    message = Message.objects.select_related("ticket", "author_agent", "author_contact").get(pk=message.pk)
-    frame = {"type": "message", "event": kind.split(".")[1], **message_dict(message)}
+def _announce_message(message: Message, *, kind: str = "message.created", attachments: list | None = None) -> None:
+    if attachments is None:
+        message = Message.objects.select_related("ticket", "author_agent", "author_contact").get(pk=message.pk)
+    frame = {"type": "message", "event": kind.split(".")[1], **message_dict(message, attachments=attachments)}
     events.publish(
         kind,
         groups=events.message_groups(message),
