@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from tickets.inbound import InboundMessage, ThreadHints
 from tickets.models import AgentProfile, Availability, Message
 from tickets.representations import agent_name
-from tickets.services import ingest, set_tags
+from tickets.services import announce_message_updated, ingest, set_tags
 
-from .events import announce_message_updated
 from .models import Call, CallOutcome, PhoneNumber
 from .parsing import split_address
 

@@ -18,9 +18,8 @@ from tickets.attachments import store_attachment
 from tickets.crypto import blind_indexes
 from tickets.inbound import InboundAttachment, InboundMessage
 from tickets.models import Channel, Message
-from tickets.services import ingest, update_delivery
+from tickets.services import announce_message_updated, ingest, update_delivery
 
-from .events import announce_message_updated
 from .models import EarlyStatus, OptOut, PhoneNumber
 from .parsing import MediaRef, StatusReport, media_refs, opt_keyword, parse_sms, parse_status, split_address
 from .twilio_api import DownloadError, download

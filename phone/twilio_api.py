@@ -10,7 +10,6 @@ import logging
 import os
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.http import HttpRequest
 from twilio.http.http_client import TwilioHttpClient
@@ -21,6 +20,8 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 from twilio.rest import Client
+
+from tickets.attachments import DownloadError, download_limited
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,6 @@ def rest_client() -> Client:
     return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
 
 
-class DownloadError(Exception):
-    pass
-
-
 def download(url: str, *, max_bytes: int | None = None) -> tuple[bytes, str]:
     """Fetch a media or recording URL Twilio gave us, with the account's credentials. Returns (bytes, type).
 
@@ -91,22 +88,4 @@ def download(url: str, *, max_bytes: int | None = None) -> tuple[bytes, str]:
     parts = urlsplit(url)
     if parts.scheme != "https" or not (parts.hostname or "").endswith("twilio.com"):
         raise DownloadError("not a Twilio URL")
-    limit = max_bytes or settings.ATTACHMENT_MAX_BYTES
-    try:
-        with requests.get(
-            api_url(url),
-            auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
-            timeout=MEDIA_TIMEOUT,
-            stream=True,
-        ) as response:
-            if response.status_code != 200:
-                raise DownloadError(f"HTTP {response.status_code}")
-            chunks, size = [], 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise DownloadError("too large")
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("Content-Type", "")
-    except requests.RequestException as exc:
-        raise DownloadError(type(exc).__name__) from exc
+    return download_limited(api_url(url), auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN), timeout=MEDIA_TIMEOUT, max_bytes=max_bytes)

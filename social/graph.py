@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
+from tickets.attachments import DownloadError, download_limited
+
 log = logging.getLogger(__name__)
 
 TIMEOUT = 15
@@ -79,10 +81,6 @@ def send_text(*, page_id: str, token: str, psid: str, text: str) -> str:
     return str(data.get("message_id", ""))
 
 
-class DownloadError(Exception):
-    pass
-
-
 def download(url: str) -> tuple[bytes, str]:
     """Fetch an attachment from Meta's CDN (URL from a signed webhook). `META_MEDIA_BASE`, when set (tests,
     a local mirror), replaces scheme and host and keeps path and query."""
@@ -92,20 +90,7 @@ def download(url: str) -> tuple[bytes, str]:
     base = (getattr(settings, "META_MEDIA_BASE", "") or os.environ.get("META_MEDIA_BASE", "")).rstrip("/")
     if base:
         url = base + parts.path + (f"?{parts.query}" if parts.query else "")
-    limit = settings.ATTACHMENT_MAX_BYTES
-    try:
-        with requests.get(url, timeout=TIMEOUT, stream=True) as response:
-            if response.status_code != 200:
-                raise DownloadError(f"HTTP {response.status_code}")
-            chunks, size = [], 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise DownloadError("too large")
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("Content-Type", "")
-    except requests.RequestException as exc:
-        raise DownloadError(type(exc).__name__) from exc
+    return download_limited(url, timeout=TIMEOUT)
 
 
 def _auth(token: str) -> dict[str, str]:

@@ -16,10 +16,9 @@ from tickets.attachments import store_attachment
 from tickets.crypto import blind_indexes
 from tickets.inbound import InboundAttachment
 from tickets.models import Channel, ContactIdentity, DeliveryStatus, Direction, IdentityKind, Message
-from tickets.services import InvalidMessage, ingest, update_delivery
+from tickets.services import InvalidMessage, announce_message_updated, ingest, update_delivery
 
 from . import graph
-from .events import announce_message_updated
 from .models import MessengerPage
 from .parsing import AttachmentRef, IncomingMessage, Receipt
 

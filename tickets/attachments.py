@@ -61,3 +61,30 @@ def store_attachment(message: Message, attachment: InboundAttachment) -> dict | 
     stored.file.save(filename, ContentFile(attachment.content), save=False)
     stored.save()
     return None
+
+
+class DownloadError(Exception):
+    """A channel's media could not be fetched; the message says why (kept on the message, text is stored)."""
+
+
+def download_limited(
+    url: str, *, auth: tuple[str, str] | None = None, timeout: float = 20.0, max_bytes: int | None = None
+) -> tuple[bytes, str]:
+    """GET a provider's media URL, streaming, refusing more than `max_bytes` (default ATTACHMENT_MAX_BYTES).
+    Returns (bytes, content type)."""
+    import requests
+
+    limit = max_bytes or settings.ATTACHMENT_MAX_BYTES
+    try:
+        with requests.get(url, auth=auth, timeout=timeout, stream=True) as response:
+            if response.status_code != 200:
+                raise DownloadError(f"HTTP {response.status_code}")
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise DownloadError("too large")
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("Content-Type", "")
+    except requests.RequestException as exc:
+        raise DownloadError(type(exc).__name__) from exc

@@ -474,6 +474,12 @@ def _jsonable(values: dict) -> dict:
 # ---------------------------------------------------------------- announcements
 
 
+def announce_message_updated(message: Message) -> None:
+    """A stored message changed outside these services (late call details, media fetched later):
+    watchers see the new version after commit."""
+    _announce_message(message, kind="message.updated")
+
+
 def _announce_ticket(ticket: Ticket, *, created: bool, old_team: int | None = None) -> None:
     ticket = Ticket.objects.select_related("contact", "team", "assignee").prefetch_related("tags").get(pk=ticket.pk)
     kind = "ticket.created" if created else "ticket.updated"
