@@ -13,6 +13,7 @@ def setup_django(default_db: str = "postgres://postgres@127.0.0.1:5432/helpdesk_
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     os.environ.setdefault("HTTPS", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")  # the in-process test client
     os.environ.setdefault("CHANNEL_PREFIX", "hdbench")
     os.environ.setdefault("CACHE_PREFIX", "hdbench")
     # Benchmark data only: a fixed key so every checkout can read the benchmark database it loaded.
