@@ -59,15 +59,20 @@ def ingest(message: InboundMessage) -> Message | None:
         existing = _find_existing(message)
         if existing is not None:
             return existing
-    try:
-        with transaction.atomic():
-            return _ingest(message)
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race: it is stored once, return it.
-        existing = _find_existing(message) if message.external_id else None
-        if existing is None:
-            raise
-        return existing
+    retries = 2
+    while True:
+        try:
+            with transaction.atomic():
+                return _ingest(message)
+        except IntegrityError:
+            # A concurrent delivery of the same message won the race: it is stored once, return it.
+            existing = _find_existing(message) if message.external_id else None
+            if existing is not None:
+                return existing
+            # Otherwise a concurrent message created the same contact identity first: the retry finds it.
+            if not retries:
+                raise
+            retries -= 1
 
 
 def _validate(message: InboundMessage) -> None:

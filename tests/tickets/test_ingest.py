@@ -181,3 +181,24 @@ def test_merged_contact_and_ticket_are_followed():
     Ticket.objects.filter(pk=ticket.pk).update(merged_into=target)
     message = ingest(InboundMessage(channel="sms", external_id="SMx", sender_kind="phone", sender_address="+1555", text="hi", thread=ThreadHints(ticket_id=ticket.pk)))
     assert message.ticket_id == target.pk
+
+
+def test_a_lost_race_on_a_new_contact_is_retried_and_the_message_kept(monkeypatch):
+    from django.db import IntegrityError
+
+    from tickets import services
+
+    real = services._ingest
+    calls = []
+
+    def collide_once(message):
+        calls.append(message.external_id)
+        if len(calls) == 1:
+            # What a concurrent first message from the same address does to us: the identity insert collides.
+            raise IntegrityError("duplicate key value violates unique constraint identity_unique_address")
+        return real(message)
+
+    monkeypatch.setattr(services, "_ingest", collide_once)
+    stored = ingest(email(external_id="<race@x>"))
+    assert calls == ["<race@x>", "<race@x>"]
+    assert Message.objects.filter(pk=stored.pk).exists() and Ticket.objects.count() == 1
