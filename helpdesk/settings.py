@@ -103,6 +103,9 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
+if env_str("TEST_DATABASE_NAME", ""):
+    # ./test gives every run its own test database, so two runs on one PostgreSQL never flush each other's data.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

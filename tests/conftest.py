@@ -51,6 +51,30 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
 
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_other_db_sessions(django_db_setup, django_db_blocker):
+    """Dropping the test database at the end fails while anything still holds a session on it (a server just
+    stopped, a thread of a websocket test): end those sessions first."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
 
 def start_server(tmp_dir: Path, extra_env: dict | None = None, app: str = "helpdesk.asgi:application") -> ServerProcess:
     """daphne on a free port, on the test database and this run's Redis prefix."""
@@ -86,11 +110,7 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """A running daphne serving helpdesk.asgi on the test database (use with `transactional_db`)."""
     server = start_server(tmp_path_factory.mktemp("server"))
     yield server
-    server.proc.terminate()
-    try:
-        server.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -8,14 +8,18 @@ is at-most-once; every frame carries ids so clients catch up with `resume`.
 
 Listeners (`subscribe`) run after commit, for feature apps (gamification, SLA, automation, webhooks) that
 must never slow or break the write path: in the Celery worker by default (`EVENT_LISTENERS = "worker"`), so
-acking a customer's message never waits for them; a listener that raises is logged and skipped.
+acking a customer's message never waits for them; a listener that raises is logged and skipped. In that mode
+a commit only appends to the process's ordered delivery queue: one thread sends the frames and hands the
+listener notifications of everything that gathered meanwhile to the broker as one task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
+import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -79,24 +83,47 @@ def group_send_sync(groups: Iterable[str], event: dict[str, Any]) -> None:
     """`group_send` a raw channel-layer event to each group, from any synchronous caller.
 
     Sends run on one long-lived event loop per process (its own thread), so the channel layer keeps its Redis
-    connection instead of opening one per call, as `async_to_sync` in a plain thread would.
+    connection instead of opening one per call, as `async_to_sync` in a plain thread would. With
+    `EVENT_LISTENERS = "worker"` (production) the caller does not wait: sends join the process's ordered
+    delivery queue (see `_Dispatcher`); inline (tests) they complete before this returns.
     """
-    layer = get_channel_layer()
-    if layer is None:
-        return
     targets = list(dict.fromkeys(groups))
+    if not targets:
+        return
+    if settings.EVENT_LISTENERS == "worker":
+        _dispatcher().put(("send", targets, event))
+        return
+    _send_now([(targets, event)])
+
+
+def flush(timeout: float = 10.0) -> bool:
+    """Wait until everything queued for delivery by this process so far has been handed on (frames sent,
+    listener batches queued). For short-lived processes and tests; False if it did not finish in time."""
+    dispatcher = _current
+    if dispatcher is None or dispatcher.pid != os.getpid():
+        return True
+    done = threading.Event()
+    dispatcher.put(("flush", done))
+    return done.wait(timeout)
+
+
+def _send_now(sends: list[tuple[list[str], dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not sends:
+        return
 
     async def send_all() -> None:
-        for group in targets:
-            try:
-                await layer.group_send(group, event)
-            except Exception:  # the DB is the record: a lost frame is recovered by `resume`
-                log.exception("channel layer send to %s failed", group)
+        for targets, event in sends:
+            for group in targets:
+                try:
+                    await layer.group_send(group, event)
+                except Exception:  # the DB is the record: a lost frame is recovered by `resume`
+                    log.exception("channel layer send to %s failed", group)
 
     try:
         asyncio.run_coroutine_threadsafe(send_all(), _sender_loop()).result(timeout=10)
     except Exception:
-        log.exception("channel layer sends to %s did not complete", targets)
+        log.exception("channel layer sends to %s did not complete", [t for t, _e in sends])
 
 
 _sender: tuple[int, asyncio.AbstractEventLoop] | None = None
@@ -114,6 +141,75 @@ def _sender_loop() -> asyncio.AbstractEventLoop:
         return _sender[1]
 
 
+class _Dispatcher:
+    """One ordered delivery queue per process (worker mode). Writers only append to it, so a commit never
+    waits on Redis or the broker; one thread drains whatever has gathered: frames in order, and the listener
+    notifications of the whole batch as one Celery task (one broker round trip for a batch of messages
+    instead of one per event). At exit the queue is drained (up to 5 s)."""
+
+    MAX_BATCH = 500
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="helpdesk-dispatch", daemon=True).start()
+        atexit.register(flush, 5.0)
+
+    def put(self, item: tuple) -> None:
+        self.queue.put(item)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._handle(batch)
+            except Exception:  # never let the delivery thread die
+                log.exception("event delivery failed for a batch of %s", len(batch))
+            for item in batch:
+                if item[0] == "flush":
+                    item[1].set()
+
+    def _handle(self, batch: list[tuple]) -> None:
+        sends = [(item[1], item[2]) for item in batch if item[0] == "send"]
+        _send_now(sends)
+        notes = [[item[1], item[2]] for item in batch if item[0] == "listen"]
+        if notes:
+            _queue_listeners(notes)
+
+
+_current: _Dispatcher | None = None
+
+
+def _dispatcher() -> _Dispatcher:
+    global _current
+    with _sender_lock:
+        if _current is None or _current.pid != os.getpid():
+            _current = _Dispatcher()
+        return _current
+
+
+def _queue_listeners(notes: list[list]) -> None:
+    from .tasks import run_event_batch
+
+    try:
+        run_event_batch.delay(notes)
+        return
+    except Exception:  # broker unreachable: better late in this process than never
+        log.exception("could not queue listeners for %s events; running them here", len(notes))
+    try:
+        for kind, data in notes:
+            run_listeners(kind, data)
+    finally:
+        from django.db import connection
+
+        connection.close()
+
+
 def run_listeners(kind: str, data: dict[str, Any]) -> None:
     """Call every listener of `kind`; one that raises is logged and the others still run."""
     for listener in (*_listeners.get(kind, ()), *_listeners.get("*", ())):
@@ -129,11 +225,6 @@ def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, d
     if not (_listeners.get(kind) or _listeners.get("*")):
         return
     if settings.EVENT_LISTENERS == "worker":
-        from .tasks import run_event_listeners
-
-        try:
-            run_event_listeners.delay(kind, data)
-            return
-        except Exception:  # broker unreachable: better late in this process than never
-            log.exception("could not queue listeners for %s; running them here", kind)
+        _dispatcher().put(("listen", kind, data))
+        return
     run_listeners(kind, data)

@@ -10,6 +10,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +103,7 @@ def _ingest(message: InboundMessage) -> Message | None:
         return None
     created = ticket is None
     if created:
+        # Everything the message sets on the ticket is known now: one INSERT, no UPDATE after it.
         ticket = Ticket.objects.create(
             subject=_subject(message),
             channel=message.channel,
@@ -109,6 +111,9 @@ def _ingest(message: InboundMessage) -> Message | None:
             team_id=message.team_id or _default_team_id(),
             created_at=received_at,
             last_message_at=received_at,
+            last_customer_message_at=None if message.auto else received_at,
+            unread=not message.auto,
+            updated_at=now,
         )
         TicketEvent.objects.create(ticket=ticket, kind="created", data={"channel": message.channel})
 
@@ -131,19 +136,22 @@ def _ingest(message: InboundMessage) -> Message | None:
         stored.meta["rejected_attachments"] = rejected
         stored.save(update_fields=["meta"])
 
-    if not message.auto:
-        reopened = ticket.status in (Status.RESOLVED, Status.PENDING)
-        if reopened:
-            TicketEvent.objects.create(ticket=ticket, kind="reopened", data={"from": ticket.status})
-            ticket.status = Status.OPEN
-            ticket.resolved_at = None
-        ticket.last_customer_message_at = received_at
-        ticket.unread = True
-    ticket.last_message_at = max(ticket.last_message_at, received_at)
-    ticket.updated_at = now
-    ticket.save()
+    if not created:
+        changed = ["last_message_at", "updated_at"]
+        if not message.auto:
+            if ticket.status in (Status.RESOLVED, Status.PENDING):
+                TicketEvent.objects.create(ticket=ticket, kind="reopened", data={"from": ticket.status})
+                ticket.status = Status.OPEN
+                ticket.resolved_at = None
+                changed += ["status", "resolved_at"]
+            ticket.last_customer_message_at = received_at
+            ticket.unread = True
+            changed += ["last_customer_message_at", "unread"]
+        ticket.last_message_at = max(ticket.last_message_at, received_at)
+        ticket.updated_at = now
+        ticket.save(update_fields=changed)
 
-    _announce_ticket(ticket, created=created)
+    _announce_ticket(ticket, created=created, loaded=True)
     # The stored message, its ticket and author are in memory: announce without reading them back.
     _announce_message(stored, attachments=list(stored.attachments.all()) if message.attachments else [])
     return stored
@@ -226,7 +234,9 @@ def _follow_merges(ticket: Ticket | None) -> Ticket | None:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """The ticket row locked for this transaction, with what its announcement shows (only the ticket's row is
+    locked, not its team, contact or assignee)."""
+    return Ticket.objects.select_for_update(of=("self",)).select_related("team", "assignee", "contact").get(pk=ticket.pk)
 
 
 def _subject(message: InboundMessage) -> str:
@@ -485,8 +495,15 @@ def announce_message_updated(message: Message) -> None:
     _announce_message(message, kind="message.updated")
 
 
-def _announce_ticket(ticket: Ticket, *, created: bool, old_team: int | None = None) -> None:
-    ticket = Ticket.objects.select_related("contact", "team", "assignee").prefetch_related("tags").get(pk=ticket.pk)
+def _announce_ticket(ticket: Ticket, *, created: bool, old_team: int | None = None, loaded: bool = False) -> None:
+    """`loaded`: the caller holds the ticket as saved, with its contact, team and assignee (from `_lock` or just
+    created): it is announced without reading it back; only the tags of an existing ticket are fetched."""
+    if not loaded:
+        ticket = Ticket.objects.select_related("contact", "team", "assignee").prefetch_related("tags").get(pk=ticket.pk)
+    elif created:
+        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}
+    else:
+        prefetch_related_objects([ticket], "tags")
     kind = "ticket.created" if created else "ticket.updated"
     groups = events.ticket_groups(ticket)
     if old_team is not None and old_team != ticket.team_id:

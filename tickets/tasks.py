@@ -21,3 +21,12 @@ def run_event_listeners(kind: str, data: dict) -> None:
     from .events import run_listeners
 
     run_listeners(kind, data)
+
+
+@shared_task(ignore_result=True)
+def run_event_batch(notes: list) -> None:
+    """Feature listeners of a batch of ticket events, in the order they were published: [[kind, data], ...]."""
+    from .events import run_listeners
+
+    for kind, data in notes:
+        run_listeners(kind, data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import factory
@@ -42,11 +41,7 @@ def chat_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """daphne on the test database with a 2 s offer timeout (the product default is 30 s)."""
     server = start_server(tmp_path_factory.mktemp("chatserver"), {"CHAT_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT), "CHAT_WIDGET_CACHE_SECONDS": "0"})
     yield server
-    server.proc.terminate()
-    try:
-        server.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
+    server.stop()
 
 
 def run(coro):

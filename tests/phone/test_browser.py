@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
 import time
 from urllib.parse import urlencode
 
@@ -36,11 +35,7 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):
         "ALLOWED_HOSTS": "127.0.0.1,localhost,support.example.com",
     })  # fmt: skip
     yield server, provider
-    server.proc.terminate()
-    try:
-        server.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
+    server.stop()
     fake.shutdown()
     fake.server_close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tickets import events
@@ -30,17 +32,45 @@ def message() -> InboundMessage:
 def test_in_worker_mode_listeners_go_through_the_celery_task(settings, seen, django_capture_on_commit_callbacks, monkeypatch):
     from tickets import tasks
 
-    queued = []
-    monkeypatch.setattr(tasks.run_event_listeners, "delay", lambda kind, data: queued.append((kind, data)))
+    batches = []
+    monkeypatch.setattr(tasks.run_event_batch, "delay", batches.append)
     settings.EVENT_LISTENERS = "worker"
     with django_capture_on_commit_callbacks(execute=True):
         stored = ingest(message())
+    assert events.flush()
     assert seen == []  # nothing ran in the publishing process
+    queued = [tuple(note) for batch in batches for note in batch]
     assert ("ticket.created", {"ticket_id": stored.ticket_id, "team_id": stored.ticket.team_id, "status": "new"}) in queued
     # The worker runs the same task with the JSON it received.
-    for kind, data in queued:
-        tasks.run_event_listeners(kind, data)
+    for batch in batches:
+        tasks.run_event_batch(batch)
     assert seen == [("ticket.created", stored.ticket_id)]
+
+
+def test_in_worker_mode_a_burst_of_events_reaches_the_broker_as_few_batches_in_order(settings, seen, monkeypatch):
+    from tickets import tasks
+
+    batches = []
+    monkeypatch.setattr(tasks.run_event_batch, "delay", batches.append)
+    settings.EVENT_LISTENERS = "worker"
+    release, holding = threading.Event(), threading.Event()
+    send_now = events._send_now
+
+    def slow_send(sends):
+        holding.set()
+        release.wait(10)  # the delivery thread is busy with a send while the burst gathers
+        send_now(sends)
+
+    monkeypatch.setattr(events, "_send_now", slow_send)
+    events.send_to_groups(["nobody.listens"], {"type": "noop"})
+    assert holding.wait(10)
+    for n in range(20):
+        events._deliver("ticket.created", (), None, {"ticket_id": n})
+    release.set()
+    assert events.flush()
+    notes = [note for batch in batches for note in batch]
+    assert [data["ticket_id"] for _kind, data in notes] == list(range(20))
+    assert len(batches) == 1
 
 
 def test_when_the_broker_is_down_listeners_still_run_here(settings, seen, django_capture_on_commit_callbacks, monkeypatch):
@@ -49,10 +79,11 @@ def test_when_the_broker_is_down_listeners_still_run_here(settings, seen, django
     def down(*args):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.run_event_listeners, "delay", down)
+    monkeypatch.setattr(tasks.run_event_batch, "delay", down)
     settings.EVENT_LISTENERS = "worker"
     with django_capture_on_commit_callbacks(execute=True):
         stored = ingest(message())
+    assert events.flush()
     assert seen == [("ticket.created", stored.ticket_id)]
 
 
