@@ -197,9 +197,13 @@ def _address(kind: str, address: str) -> str:
 def _thread(message: InboundMessage, contact: Contact) -> Ticket | None:
     hints = message.thread
     if hints.ticket_id:
-        ticket = _follow_merges(Ticket.objects.filter(pk=hints.ticket_id).first())
+        # Lock it straight away (the common case: a chat's or a token's ticket, not merged).
+        ticket = _lock_id(hints.ticket_id)
+        if ticket is not None and ticket.merged_into_id:
+            target = _follow_merges(ticket)
+            ticket = _lock(target) if target is not None and not target.merged_into_id else None
         if ticket is not None and ticket.status != Status.CLOSED:
-            return _lock(ticket)
+            return ticket
     if hints.references:
         ref = (
             Message.objects.filter(external_id__in=hints.references, channel=message.channel)
@@ -231,6 +235,10 @@ def _follow_merges(ticket: Ticket | None) -> Ticket | None:
         seen.add(ticket.pk)
         ticket = ticket.merged_into
     return ticket
+
+
+def _lock_id(ticket_id: int) -> Ticket | None:
+    return Ticket.objects.select_for_update(of=("self",)).select_related("team", "assignee", "contact").filter(pk=ticket_id).first()
 
 
 def _lock(ticket: Ticket) -> Ticket:
