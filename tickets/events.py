@@ -100,8 +100,8 @@ def flush(timeout: float = 10.0) -> bool:
     """Wait until everything queued for delivery by this process so far has been handed on (frames sent,
     listener batches queued). For short-lived processes and tests; False if it did not finish in time."""
     dispatcher = _current
-    if dispatcher is None or dispatcher.pid != os.getpid():
-        return True
+    if dispatcher is None or dispatcher.pid != os.getpid() or threading.current_thread() is dispatcher.thread:
+        return True  # nothing queued here, or called from the delivery thread itself (an eager task)
     done = threading.Event()
     dispatcher.put(("flush", done))
     return done.wait(timeout)
@@ -152,7 +152,8 @@ class _Dispatcher:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._run, name="helpdesk-dispatch", daemon=True).start()
+        self.thread = threading.Thread(target=self._run, name="helpdesk-dispatch", daemon=True)
+        self.thread.start()
         atexit.register(flush, 5.0)
 
     def put(self, item: tuple) -> None:
