@@ -143,17 +143,21 @@ def on_agent_frame(stats: Stats, raw: str, now: float) -> dict | None:
     return frame
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int | list[int]) -> float:
+    """CPU time of the server process (or the sum over several)."""
     import psutil
 
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
+    total = 0.0
+    for one in pid if isinstance(pid, list) else [pid]:
+        times = psutil.Process(one).cpu_times()
+        total += times.user + times.system
+    return total
 
 
-def rss_bytes(pid: int) -> int:
+def rss_bytes(pid: int | list[int]) -> int:
     import psutil
 
-    return psutil.Process(pid).memory_info().rss
+    return sum(psutil.Process(one).memory_info().rss for one in (pid if isinstance(pid, list) else [pid]))
 
 
 def _dist(values: list[float]) -> dict:
@@ -170,7 +174,7 @@ class Target:
 
     name = ""
 
-    def __init__(self, ws_url: str, pid: int) -> None:
+    def __init__(self, ws_url: str, pid: int | list[int]) -> None:
         self.ws_url, self.pid = ws_url, pid
         self.visitors: list = []
         self.agents: list = []
@@ -426,6 +430,31 @@ def _daphne(app: str, port: int, env: dict, log: Path) -> subprocess.Popen:
     return proc
 
 
+def _daphnes(app: str, count: int, env: dict, logs: Path, name: str) -> tuple[int, list[subprocess.Popen]]:
+    """`count` daphne processes accepting on one listening socket (the kernel spreads the connections), as a
+    deployment scales one host out; one process is plain `daphne -p`."""
+    import socket
+
+    port = _free_port()
+    if count <= 1:
+        return port, [_daphne(app, port, env, logs / f"{name}.log")]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(2048)
+    os.set_inheritable(listener.fileno(), True)
+    procs = []
+    for n in range(count):
+        log = logs / f"{name}-{n}.log"
+        cmd = [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), app]
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),)))
+    listener.close()  # the servers hold it now
+    for n, proc in enumerate(procs):
+        _wait_port(port, proc, logs / f"{name}-{n}.log")
+    time.sleep(1.0)  # every process has its reactor listening before the load starts
+    return port, procs
+
+
 def _stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -529,6 +558,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ceiling", type=float, default=8.0, help="seconds of the closed-loop phase")
     parser.add_argument("--typing", type=float, default=TYPING_SHARE, help="share of visitors typing at any moment")
     parser.add_argument("--senders", type=int, default=50, help="visitors in the closed loop of the ceiling phase")
+    parser.add_argument("--processes", type=int, default=1, help="daphne processes for the product (one socket, as one host scales out)")
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--route", action="store_true", help="route every chat live (slow) instead of bulk-assigning")
     parser.add_argument("--json", help="also write the results to this file")
@@ -571,15 +601,18 @@ def main(argv: list[str]) -> int:
           f"with {int(args.typing * 100)}% typing, ceiling {args.ceiling:g}s; {os.cpu_count()} CPUs", flush=True)  # fmt: skip
     results = []
     try:
-        port = _free_port()
-        proc = _daphne("helpdesk.asgi:application", port, env, logs / "product.log")
+        port, procs = _daphnes("helpdesk.asgi:application", args.processes, env, logs, "product")
         # As deployed: ticket-event listeners (SLA, automation, webhooks, points, indexing) run in a worker.
         worker = _start([sys.executable, "-m", "celery", "-A", "helpdesk", "--quiet", "worker", "-l", "warning", "-c", "1", "-Q", env["CELERY_QUEUE"]], env, logs / "worker.log")
         try:
-            target = ProductTarget(f"ws://127.0.0.1:{port}", proc.pid, keys, cookies, f"http://127.0.0.1:{port}", tokens)
+            pids = [p.pid for p in procs]
+            target = ProductTarget(f"ws://127.0.0.1:{port}", pids if len(pids) > 1 else pids[0], keys, cookies, f"http://127.0.0.1:{port}", tokens)
+            if len(pids) > 1:
+                target.name += f", {len(pids)} daphne processes"
             results.append(asyncio.run(run_load(target, visitors=args.visitors, agents=agents, rate=args.rate, duration=args.duration, ceiling=args.ceiling, senders=args.senders, typing=args.typing)))
         finally:
-            _stop(proc)
+            for proc in procs:
+                _stop(proc)
             _stop(worker)
         if not args.skip_baselines:
             port = _free_port()
