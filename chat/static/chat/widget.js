@@ -24,13 +24,6 @@
   function saveOutbox(items) { store(OUTBOX, items.length ? JSON.stringify(items) : null); }
   function uuid() { return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : "w" + Date.now().toString(36) + Math.random().toString(36).slice(2); }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
-  function bubbleIcon() { /* a speech bubble drawn as SVG: an emoji glyph is missing where no emoji font is installed */
-    var NS = "http://www.w3.org/2000/svg", svg = document.createElementNS(NS, "svg"), path = document.createElementNS(NS, "path");
-    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "26"); svg.setAttribute("height", "26"); svg.setAttribute("aria-hidden", "true");
-    path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
-    svg.appendChild(path); return svg;
-  }
   function fmt(s, values) { return String(s || "").replace(/%\((\w+)\)s/g, function (_m, k) { return values[k] == null ? "" : values[k]; }); }
 
   /* ------------------------------------------------------------ DOM (inside a shadow root) */
@@ -38,7 +31,7 @@
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var css = el("link"); css.rel = "stylesheet"; css.href = base + "/static/chat/widget.css"; root.appendChild(css);
   var launcher = el("button", "hd-launcher"); launcher.type = "button"; launcher.setAttribute("aria-expanded", "false");
-  launcher.appendChild(bubbleIcon());
+  launcher.appendChild(el("span", "hd-bubble")); /* drawn in CSS: an emoji glyph is missing where no emoji font is installed */
   var panel = el("section", "hd-panel"); panel.hidden = true; panel.setAttribute("role", "dialog");
   var head = el("header", "hd-head"), title = el("strong", "hd-title"), closeBtn = el("button", "hd-close", "×"); closeBtn.type = "button";
   head.appendChild(title); head.appendChild(closeBtn);
