@@ -14,14 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tickets import events, services
+from tickets import counters, events, services
 from tickets.inbound import InboundMessage, ThreadHints
 from tickets.models import AgentProfile, Availability, Direction, IdentityKind, Message, Status
 
@@ -185,12 +184,7 @@ def visitor_allowed(*, token_digest: str) -> bool:
     """Per-visitor message budget across all their tabs and server processes (a Redis counter)."""
     limit, window = conf.visitor_message_limit()
     key = f"chat:rate:{token_digest[:32]}:{int(timezone.now().timestamp()) // window}"
-    if cache.add(key, 1, timeout=window * 2):
-        return True
-    try:
-        return cache.incr(key) <= limit
-    except ValueError:
-        return True
+    return counters.hit(key, window=window * 2) <= limit
 
 
 # ---------------------------------------------------------------- ending

@@ -7,7 +7,6 @@ import hashlib
 import json
 import secrets
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,6 +15,7 @@ from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tickets import counters
 from tickets.login_limit import client_ip
 
 from . import selectors, services
@@ -192,9 +192,4 @@ def _limited(request: HttpRequest, name: str, limit: tuple[int, int]) -> bool:
     count, window = limit
     # Hashed: visitors' addresses are not written to Redis in clear.
     key = f"kb-rate:{name}:{hashlib.sha256(client_ip(request).encode()).hexdigest()[:24]}"
-    if cache.add(key, 1, timeout=window):
-        return False
-    try:
-        return cache.incr(key) > count
-    except ValueError:
-        return False
+    return counters.hit(key, window=window) > count

@@ -7,6 +7,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from . import counters
+
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
@@ -29,12 +31,7 @@ def is_locked(username: str, ip: str) -> bool:
 def record_failure(username: str, ip: str) -> None:
     _limit, window = settings.LOGIN_RATE_LIMIT
     for key in _keys(username, ip):
-        if cache.add(key, 1, timeout=window):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=window)
+        counters.hit(key, window=window)
 
 
 def record_success(username: str) -> None:
