@@ -53,10 +53,11 @@ class _ParsedMessage(EmailMessage):
 
     def get(self, name, failobj=None):
         cache = self.__dict__.setdefault("_header_cache", {})
-        key = (name.lower(), failobj if failobj is None or isinstance(failobj, str) else id(failobj))
+        key = name.lower()
         if key not in cache:
-            cache[key] = super().get(name, failobj)
-        return cache[key]
+            cache[key] = super().get(name)
+        value = cache[key]
+        return failobj if value is None else value
 
     def get_content_type(self):
         cached = self.__dict__.get("_content_type")
