@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 10_000
 SESSION_CHECK_SECONDS = 5.0
+RECENT_EVENTS = 256  # event ids remembered per socket to drop a second delivery of one event
 
 FrameHandler = Callable[["AgentConsumer", dict[str, Any]], Awaitable[None]]
 _extra_handlers: dict[str, FrameHandler] = {}
@@ -74,6 +76,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         self.watching: set[int] = set()
         self.limiter = RateLimiter()
+        # One published event reaches an agent through several groups (the ticket they watch and as its
+        # assignee; their team's queue and as assignee): the browser gets it once.
+        self.recent_events: deque[str] = deque(maxlen=RECENT_EVENTS)
         for group in self.access.groups:
             await self._join(group)
         await self.accept()
@@ -183,6 +188,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     # ------------------------------------------------------------ events out
 
     async def hd_event(self, event: dict[str, Any]) -> None:
+        eid = event.get("eid")
+        if eid is not None:
+            if eid in self.recent_events:
+                return
+            self.recent_events.append(eid)
         await self.send_json(event["frame"])
 
     async def hd_disconnect(self, event: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ import logging
 import os
 import queue
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -222,7 +223,8 @@ def run_listeners(kind: str, data: dict[str, Any]) -> None:
 
 def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, data: dict[str, Any]) -> None:
     if frame is not None and groups:
-        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"))
+        # `eid`: an agent in several of these groups gets the frame once (AgentConsumer.hd_event).
+        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"), eid=uuid.uuid4().hex[:16])
     if not (_listeners.get(kind) or _listeners.get("*")):
         return
     if settings.EVENT_LISTENERS == "worker":

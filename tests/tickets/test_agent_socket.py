@@ -201,3 +201,29 @@ def test_removing_an_agent_from_a_team_stops_its_queue_events(asgi_server):
         await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_an_assignee_watching_their_ticket_gets_each_event_once(asgi_server):
+    team = TeamFactory()
+    agent = AgentFactory(teams=[team])
+    ticket = ingest(sms("SM-once-1", team.pk)).ticket
+    ticket.assignee = agent
+    ticket.save(update_fields=["assignee"])
+
+    async def scenario():
+        ws = await ws_connect(asgi_server, "/ws/agent/", cookie=await sync_to_async(session_cookie)(agent))
+        await ws.send({"type": "watch", "ticket": ticket.pk})
+        await ws.recv_until(lambda f: f["type"] == "watching")
+        # The new message goes to the ticket's watchers and to its assignee; the queue update to the team and
+        # to the assignee: this agent is in all of those groups.
+        stored = await sync_to_async(ingest)(sms("SM-once-2", team.pk, "second message"))
+        assert stored.ticket_id == ticket.pk
+        frames = []
+        with pytest.raises(TimeoutError):
+            while True:
+                frames.append(await ws.recv_until(lambda f: f["type"] in ("message", "ticket"), timeout=1.5))
+        assert [f["id"] for f in frames if f["type"] == "message"] == [stored.pk]
+        assert [f["ticket"]["id"] for f in frames if f["type"] == "ticket"] == [ticket.pk]
+        await ws.close()
+
+    asyncio.run(scenario())
