@@ -35,20 +35,40 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_assignee_name(self, ticket: Ticket) -> str:
         return agent_name(ticket.assignee) if ticket.assignee_id else ""
 
-    def to_representation(self, ticket: Ticket) -> dict:
-        data = super().to_representation(ticket)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
         for name, field in _extra_ticket_fields.items():
-            data[name] = field(ticket, self)
-        return data
+            fields[name] = field()
+        return fields
+
+
+class _RegisteredField(serializers.Field):
+    """A read-only block a feature app adds to the ticket JSON; its value is `compute(ticket, serializer)`."""
+
+    compute: Callable[[Ticket, serializers.Serializer], Any]
+
+    def __init__(self) -> None:
+        super().__init__(read_only=True, source="*")
+
+    def to_representation(self, ticket: Ticket) -> Any:
+        return type(self).compute(ticket, self.parent)
 
 
 # Feature apps add read-only blocks to the ticket JSON (e.g. workflows' `sla`) without tickets importing them.
-_extra_ticket_fields: dict[str, Callable[[Ticket, serializers.Serializer], Any]] = {}
+_extra_ticket_fields: dict[str, type[_RegisteredField]] = {}
 
 
-def register_ticket_field(name: str, field: Callable[[Ticket, serializers.Serializer], Any]) -> None:
-    """`field(ticket, serializer)` returns the value of `name`; in a list it may batch via `serializer.parent`."""
-    _extra_ticket_fields[name] = field
+def register_ticket_field(
+    name: str, field: Callable[[Ticket, serializers.Serializer], Any], *, schema: type[serializers.Serializer] | None = None
+) -> None:
+    """`field(ticket, serializer)` returns the value of `name`; in a list it may batch via `serializer.parent`.
+    `schema` (a serializer describing the value) is what the OpenAPI document shows for it."""
+    from drf_spectacular.utils import extend_schema_field
+
+    cls = type(f"{name.title().replace('_', '')}TicketField", (_RegisteredField,), {"compute": staticmethod(field)})
+    if schema is not None:
+        cls = extend_schema_field(schema)(cls)
+    _extra_ticket_fields[name] = cls
 
 
 class TicketUpdateSerializer(serializers.Serializer):

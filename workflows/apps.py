@@ -12,9 +12,10 @@ class WorkflowsConfig(AppConfig):
         from tickets.serializers import register_ticket_field
 
         from . import listeners, panels, presence, sla
+        from .serializers import TicketSlaSerializer
 
         listeners.connect()
-        register_ticket_field("sla", sla.sla_json)
+        register_ticket_field("sla", sla.sla_json, schema=TicketSlaSerializer)
         register_agent_frame("presence", presence.on_presence_frame)
         register_agent_disconnect(presence.on_disconnect)
         ui.register_ticket_panel("workflows/sla_panel.html", context=panels.sla_panel, column="side", order=10)

@@ -165,3 +165,18 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     def get_recent_deliveries(self, hook: Webhook) -> list[dict]:
         return DeliverySerializer(hook.deliveries.all()[:10], many=True).data
+
+
+class _SlaPolicyRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketSlaSerializer(serializers.Serializer):
+    """The `sla` block of the ticket JSON (CONTRACT), described for the OpenAPI document."""
+
+    policy = _SlaPolicyRef(allow_null=True, help_text="The SLA policy that applies, or null.")
+    first_response_due = serializers.DateTimeField(allow_null=True, help_text="While no agent has answered yet.")
+    next_response_due = serializers.DateTimeField(allow_null=True, help_text="When the customer is waiting for an answer.")
+    resolution_due = serializers.DateTimeField(allow_null=True, help_text="While the ticket is active.")
+    breached = serializers.ListField(child=serializers.CharField(), help_text="Targets already missed: first_response, next_response, resolution.")

@@ -216,3 +216,14 @@ def test_resolution_clock_pauses_while_waiting_on_the_customer(team, policy):
     policy.save()
     state, _ = sla.recompute(ticket.pk)
     assert state.resolution_due == MONDAY_10 + timedelta(days=1)
+
+
+def test_the_openapi_document_describes_the_sla_block_of_a_ticket(team):
+    client = APIClient()
+    client.force_authenticate(AgentFactory(teams=[team]))
+    schema = client.get("/api/schema/?format=json").json()
+    sla = schema["components"]["schemas"]["Ticket"]["properties"]["sla"]
+    ref = sla["allOf"][0]["$ref"] if "allOf" in sla else sla["$ref"]  # read-only fields are wrapped in allOf
+    block = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"policy", "first_response_due", "next_response_due", "resolution_due", "breached"} <= set(block["properties"])
+    assert block["properties"]["breached"]["type"] == "array"
