@@ -143,13 +143,9 @@ def post_message(*, session_id: int, client_id: str, text: str) -> Posted:
     else:
         # Anonymous: the contact is keyed by the token hash; a typed email is attached only if nobody owns it.
         sender_kind, sender_address, extra_email = IdentityKind.VISITOR, session.token_hash, session.email
-    external_id = f"v:{session.token_hash[:32]}:{client_id}"
-    # A resend (the widget lost the ack) returns the stored message and must not run a chat flow again: a
-    # button answered twice would skip a step or repeat the bot's answer.
-    resent = Message.objects.filter(channel="chat", external_id=external_id).exists()
     inbound = InboundMessage(
         channel="chat",
-        external_id=external_id,
+        external_id=f"v:{session.token_hash[:32]}:{client_id}",
         sender_kind=sender_kind,
         sender_address=sender_address,
         sender_name=session.name,
@@ -159,13 +155,16 @@ def post_message(*, session_id: int, client_id: str, text: str) -> Posted:
         contact_email=extra_email,
         meta={"chat_session": session.pk},
     )
-    message = services.ingest(inbound)
+    stored = services.ingest_once(inbound)
+    message = stored.message
     new_ticket = False
     if session.ticket_id != message.ticket_id:
         new_ticket = session.ticket_id is None
         ChatSession.objects.filter(pk=session.pk).update(ticket_id=message.ticket_id, contact_id=message.author_contact_id)
         session.ticket_id = message.ticket_id
-    if session.status in (SessionStatus.NEW, SessionStatus.BOT) and not resent:
+    # A resend (the widget lost the ack) returns the stored message and must not run a chat flow again: a
+    # button answered twice would skip a step or repeat the bot's answer.
+    if session.status in (SessionStatus.NEW, SessionStatus.BOT) and not stored.duplicate:
         _after_visitor_message(session, message)
     return Posted(message.pk, message.ticket_id, new_ticket, frames.visitor_message(message) or {})
 

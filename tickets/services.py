@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -55,21 +56,33 @@ def ingest(message: InboundMessage) -> Message | None:
     Idempotent on (channel, external_id): calling it again returns the stored Message and creates nothing.
     Returns None only for machine-generated mail (`auto`) that continues no ticket.
     """
+    return ingest_once(message).message
+
+
+@dataclass(frozen=True)
+class Ingested:
+    message: Message | None
+    duplicate: bool  # already stored by an earlier delivery: nothing was created or announced now
+
+
+def ingest_once(message: InboundMessage) -> Ingested:
+    """`ingest`, also telling whether this delivery was a repeat (e.g. a client resending after a lost ack),
+    for callers that must not act twice on one message."""
     _validate(message)
     if message.external_id:
         existing = _find_existing(message)
         if existing is not None:
-            return existing
+            return Ingested(existing, duplicate=True)
     retries = 2
     while True:
         try:
             with transaction.atomic():
-                return _ingest(message)
+                return Ingested(_ingest(message), duplicate=False)
         except IntegrityError:
             # A concurrent delivery of the same message won the race: it is stored once, return it.
             existing = _find_existing(message) if message.external_id else None
             if existing is not None:
-                return existing
+                return Ingested(existing, duplicate=True)
             # Otherwise a concurrent message created the same contact identity first: the retry finds it.
             if not retries:
                 raise

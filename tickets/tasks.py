@@ -16,14 +16,6 @@ def deliver_message(self, message_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def run_event_listeners(kind: str, data: dict) -> None:
-    """Feature listeners of one ticket event, off the web process (see tickets.events)."""
-    from .events import run_listeners
-
-    run_listeners(kind, data)
-
-
-@shared_task(ignore_result=True)
 def run_event_batch(notes: list) -> None:
     """Feature listeners of a batch of ticket events, in the order they were published: [[kind, data], ...]."""
     from .events import run_listeners
