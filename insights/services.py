@@ -130,11 +130,23 @@ def final_contact(contact: Contact) -> Contact:
     return contact
 
 
-def index_contact(contact: Contact) -> None:
-    """Rebuild the keyed name/email tokens of one contact (for the directory's prefix search)."""
-    hashes = {token_hash(p) for p in name_prefixes(f"{contact.name} {contact.email}")}
-    NameToken.objects.filter(contact=contact).exclude(token_hash__in=hashes).delete()
+def index_contact(contact: Contact, *, new: bool = False) -> None:
+    """Rebuild the keyed name/email tokens of one contact (for the directory's prefix search). A `new`
+    contact has none to remove."""
+    hashes = _token_hashes(contact)
+    if not new:
+        NameToken.objects.filter(contact=contact).exclude(token_hash__in=hashes).delete()
     NameToken.objects.bulk_create([NameToken(contact=contact, token_hash=h) for h in hashes], ignore_conflicts=True)
+
+
+def index_new_contacts(contacts: list[Contact]) -> None:
+    """`index_contact` for many contacts that have no tokens yet, in one INSERT."""
+    rows = [NameToken(contact=contact, token_hash=h) for contact in contacts for h in _token_hashes(contact)]
+    NameToken.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _token_hashes(contact: Contact) -> set[str]:
+    return {token_hash(p) for p in name_prefixes(f"{contact.name} {contact.email}")}
 
 
 def name_prefixes(text: str) -> set[str]:

@@ -92,9 +92,13 @@ class Contact(models.Model):
         return self.name or self.email or self.phone or f"#{self.pk}"
 
     def save(self, *args, **kwargs):
+        self.set_blind_indexes()
+        super().save(*args, **kwargs)
+
+    def set_blind_indexes(self) -> None:
+        """What save() does before writing; bulk inserts call it themselves."""
         self.email_hash = blind_index(self.email) if self.email else ""
         self.phone_hash = blind_index(self.phone) if self.phone else ""
-        super().save(*args, **kwargs)
 
 
 class IdentityKind(models.TextChoices):
@@ -123,8 +127,11 @@ class ContactIdentity(models.Model):
         return f"{self.kind}: {self.address}"
 
     def save(self, *args, **kwargs):
-        self.address_hash = blind_index(self.address)
+        self.set_blind_indexes()
         super().save(*args, **kwargs)
+
+    def set_blind_indexes(self) -> None:
+        self.address_hash = blind_index(self.address)
 
 
 class Tag(models.Model):

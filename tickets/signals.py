@@ -6,10 +6,14 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from . import events
 from .models import AgentProfile, Team
+
+# Sent with `contacts=[Contact, ...]` when ingest writes a batch's new contacts in one INSERT (a bulk insert
+# sends no post_save). Apps that keep something per contact listen to both.
+contacts_created = Signal()
 
 
 def _access_changed(user_ids) -> None:

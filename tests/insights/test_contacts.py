@@ -171,3 +171,17 @@ def test_insights_api(desk):
     assert data["identities"] == [{"channel": "email", "address": "matti@example.org"}]
     assert [t["id"] for t in data["tickets"]] == [desk["ticket"].pk] and data["ticket_count"] == 1
     assert desk["api"].get(f"/api/v1/contacts/{desk['theirs'].pk}/insights/").status_code == 404
+
+
+def test_customers_first_seen_in_a_batch_of_mail_are_in_the_directory(desk):
+    from tickets.inbound import InboundMessage
+    from tickets.services import ingest_many
+
+    results = ingest_many([
+        InboundMessage(channel="email", external_id=f"<b{i}@x>", sender_kind="email", sender_address=address,
+                       sender_name=name, subject="Hello", text="Hi", team_id=desk["support"].pk)
+        for i, (name, address) in enumerate([("Liisa Virtanen", "liisa@example.org"), ("Pekka Korhonen", "pekka@example.org")])
+    ])  # fmt: skip
+    liisa, pekka = (r.message.author_contact for r in results)
+    assert list(search_contacts(agent=desk["agent"], q="virt")) == [liisa]
+    assert list(search_contacts(agent=desk["agent"], q="pekka@exa")) == [pekka]

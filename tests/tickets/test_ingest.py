@@ -188,17 +188,17 @@ def test_a_lost_race_on_a_new_contact_is_retried_and_the_message_kept(monkeypatc
 
     from tickets import services
 
-    real = services._ingest
+    real = services._Batch.run
     calls = []
 
-    def collide_once(message):
-        calls.append(message.external_id)
+    def collide_once(batch):
+        calls.append(batch.messages[0].external_id)
         if len(calls) == 1:
             # What a concurrent first message from the same address does to us: the identity insert collides.
             raise IntegrityError("duplicate key value violates unique constraint identity_unique_address")
-        return real(message)
+        return real(batch)
 
-    monkeypatch.setattr(services, "_ingest", collide_once)
+    monkeypatch.setattr(services._Batch, "run", collide_once)
     stored = ingest(email(external_id="<race@x>"))
     assert calls == ["<race@x>", "<race@x>"]
     assert Message.objects.filter(pk=stored.pk).exists() and Ticket.objects.count() == 1
