@@ -38,6 +38,13 @@ def widget_cache_seconds() -> float:
     return _number("CHAT_WIDGET_CACHE_SECONDS", 10.0)
 
 
+def db_threads() -> int:
+    """Threads (each with its own database connection) that run visitor messages in one server process.
+    Messages submitted at the same moment share a transaction (`tickets.services.ingest_grouped`), so more
+    threads mean bigger batches under load, at one PostgreSQL connection each."""
+    return max(1, int(_number("CHAT_DB_THREADS", 6)))
+
+
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 10_000
 HISTORY_LIMIT = 200

@@ -11,13 +11,13 @@ import asyncio
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from tickets.consumers import RateLimiter
+from tickets.consumers import FrameConsumer, RateLimiter
 from tickets.services import InvalidMessage
 
 from . import conf, frames
@@ -32,14 +32,20 @@ log = logging.getLogger(__name__)
 # ingest is safe to run concurrently (unique constraints, row locks), and one visitor's frames still run in
 # order because a consumer handles its frames one at a time. This is what lets one process keep up with
 # hundreds of chats whose every message is a database transaction.
+_pool: ThreadPoolExecutor | None = None
+
+
 def _parallel(func):
-    return database_sync_to_async(func, thread_sensitive=False)
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=conf.db_threads(), thread_name_prefix="chat-db")
+    return database_sync_to_async(func, thread_sensitive=False, executor=_pool)
 
 
 BEFORE_HELLO = {"hello", "ping"}
 
 
-class VisitorConsumer(AsyncJsonWebsocketConsumer):
+class VisitorConsumer(FrameConsumer):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         key = (query.get("widget") or [""])[0][:64]

@@ -155,7 +155,7 @@ def post_message(*, session_id: int, client_id: str, text: str) -> Posted:
         contact_email=extra_email,
         meta={"chat_session": session.pk},
     )
-    stored = services.ingest_once(inbound)
+    stored = services.ingest_grouped(inbound)
     message = stored.message
     new_ticket = False
     if session.ticket_id != message.ticket_id:

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -64,7 +65,24 @@ class RateLimiter:
         return True
 
 
-class AgentConsumer(AsyncJsonWebsocketConsumer):
+class FrameConsumer(AsyncJsonWebsocketConsumer):
+    """A JSON websocket consumer that handles frames and group events on the event loop only.
+
+    Channels (4.2+) hops to its one shared sync thread to run `close_old_connections` before *every*
+    message a consumer handles: each client frame, each typing draft and each group event an agent socket
+    receives. That hop queues behind whatever database work the thread is doing and costs a thread switch
+    per frame. These consumers never touch the database on the loop; every query runs through
+    `database_sync_to_async`, which closes stale connections in the thread that uses them, so the hop is
+    skipped."""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class AgentConsumer(FrameConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         session = self.scope.get("session")
