@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true", help="measure only this project")
-    parser.add_argument("--workers", type=int, default=4, help="parallel ingest lanes for this project")
+    parser.add_argument("--workers", type=int, default=1, help="parallel ingest lanes (threads) for this project")
     parser.add_argument("--batch", type=int, default=50, help="messages per IMAP fetch and commit for this project")
     args = parser.parse_args(argv)
 

@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50
 BATCH_BYTES = 20 * 1024 * 1024  # memory bound of one fetch
 TIMEOUT = 30
-WORKERS = 4  # parallel ingest lanes per batch (see ingest_batch); the work waits on PostgreSQL
+WORKERS = 1  # ingest lanes (threads) per batch, see ingest_batch; with batched ingest one is fastest
 FIRST_BATCH = 8
 LOCK_SECONDS = 15 * 60
+PARSE_PROCESS_MIN = 200  # new messages from which a run parses in a second process (it starts in ~0.1 s)
 FETCH_ITEM = re.compile(rb"UID (\d+)")
 SIZE_ITEM = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -160,32 +161,103 @@ def _run(conn, mailbox: Mailbox, result: PollResult, batch_size: int, after_mess
         Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity, last_uid=0)
     uids = _new_uids(conn, mailbox.last_uid)
     context = MailContext.load()
-    for batch in _batches(conn, uids, batch_size):
-        fetched = list(_fetch(conn, batch, mailbox.max_message_bytes))
-        done = ingest_batch(mailbox, fetched, context=context, workers=workers)
-        for uid, message in done:
-            result.fetched += 1
-            result.stored += message is not None
-            result.ignored += message is None
-            if after_message is not None:
-                after_message(uid, message)
-        if done:
-            # Only now, with every message of the batch committed, the server learns they are processed.
-            uids_done = [uid for uid, _message in done]
-            _mark_processed(conn, mailbox, uids_done)
-            mailbox.last_uid = max(uids_done)
-            Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=mailbox.last_uid).update(last_uid=mailbox.last_uid)
+    parser = _parse_worker() if workers <= 1 and len(uids) >= PARSE_PROCESS_MIN else None
+    if parser is None:
+        for batch in _batches(conn, uids, batch_size):
+            fetched = list(_fetch(conn, batch, mailbox.max_message_bytes))
+            _done(conn, mailbox, result, ingest_batch(mailbox, fetched, context=context, workers=workers), after_message)
+        return
+    # A backlog: batch n+1 is parsed in the second process while batch n is stored here.
+    try:
+        ahead = None
+        for batch in _batches(conn, uids, batch_size):
+            fetched = list(_fetch(conn, batch, mailbox.max_message_bytes))
+            submitted = _submit(parser, mailbox, fetched)
+            if ahead is not None:
+                _done(conn, mailbox, result, _ingest_parsed(mailbox, *ahead, context=context), after_message)
+            ahead = (fetched, parser if submitted else None)
+        if ahead is not None:
+            _done(conn, mailbox, result, _ingest_parsed(mailbox, *ahead, context=context), after_message)
+    finally:
+        if parser is not None:
+            parser.close()
+
+
+def _done(conn, mailbox: Mailbox, result: PollResult, done: list, after_message) -> None:
+    for uid, message in done:
+        result.fetched += 1
+        result.stored += message is not None
+        result.ignored += message is None
+        if after_message is not None:
+            after_message(uid, message)
+    if done:
+        # Only now, with every message of the batch committed, the server learns they are processed.
+        uids_done = [uid for uid, _message in done]
+        _mark_processed(conn, mailbox, uids_done)
+        mailbox.last_uid = max(uids_done)
+        Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=mailbox.last_uid).update(last_uid=mailbox.last_uid)
+
+
+def _parse_worker():
+    from .parse_worker import ParseWorker
+
+    try:
+        return ParseWorker()
+    except OSError as exc:
+        log.warning("no parse process (%s): parsing in the poller", exc)
+        return None
+
+
+def _submit(parser, mailbox: Mailbox, fetched: list[tuple[int, bytes, int]]) -> bool:
+    """Hand a batch to the parse process; False (parsed here, as is the rest of the run) if it is gone."""
+    from .services import parse_options
+
+    if parser.broken:
+        return False
+    max_bytes, team_id = parse_options(mailbox)
+    try:
+        parser.submit([(raw, max_bytes, size, team_id) for _uid, raw, size in fetched])
+        return True
+    except (OSError, ValueError) as exc:
+        log.warning("parse process failed (%s): parsing in the poller", exc)
+        parser.broken = True
+        return False
+
+
+def _ingest_parsed(mailbox: Mailbox, fetched: list[tuple[int, bytes, int]], parser, *, context) -> list:
+    """Ingest a batch in one transaction; what the parse process (if any) could not parse is parsed here."""
+    from .services import finish_parsed, ingest_parsed_many
+
+    parsed: list = [None] * len(fetched)
+    if parser is not None and parser.pending and not parser.broken:
+        try:
+            answer = parser.result()
+        except Exception as exc:  # noqa: BLE001 - a broken child never costs a message: parse here instead
+            log.warning("parse process failed (%s): parsing in the poller", exc)
+            parser.broken = True
+        else:
+            if isinstance(answer, list) and len(answer) == len(fetched):
+                parsed = answer
+            else:
+                parser.broken = True
+    inbounds = [finish_parsed(p, raw, mailbox=mailbox, original_size=size) for p, (_uid, raw, size) in zip(parsed, fetched, strict=True)]
+    with transaction.atomic():
+        return list(zip([uid for uid, _raw, _size in fetched], ingest_parsed_many(inbounds, context=context), strict=True))
 
 
 def ingest_batch(mailbox: Mailbox, fetched: list[tuple[int, bytes, int]], *, context, workers: int = 1) -> list:
     """Ingest fetched (uid, bytes, size) and return (uid, Message | None) in UID order.
 
-    Messages that belong together (same thread by Message-ID/References/subject token, or same sender) stay
-    in one lane, in order; lanes run in parallel threads, each in one transaction (one commit per lane
-    instead of one per message). Any failure raises after every lane finished: nothing of the batch is
-    then flagged on the server, and the next run recognises what did commit.
+    One lane by default: the whole batch goes through `tickets.ingest_many` in one transaction. With
+    `workers` > 1, messages that belong together (same thread by Message-ID/References/subject token, or same
+    sender) stay in one lane, in order, and lanes run in parallel threads, each in one transaction (this pays
+    only when the database is far away: the work is otherwise bound by this process's CPU). Any failure
+    raises after every lane finished: nothing of the batch is then flagged on the server, and the next run
+    recognises what did commit.
     """
-    lanes = _lanes(fetched, max(1, workers))
+    if workers <= 1:
+        return _ingest_lane(mailbox, fetched, context)
+    lanes = _lanes(fetched, workers)
     if len(lanes) <= 1:
         return _ingest_lane(mailbox, lanes[0] if lanes else [], context)
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="mail-ingest") as pool:
@@ -203,13 +275,7 @@ def ingest_batch(mailbox: Mailbox, fetched: list[tuple[int, bytes, int]], *, con
 
 
 def _ingest_lane(mailbox: Mailbox, lane: list[tuple[int, bytes, int]], context) -> list:
-    from .services import ingest_parsed, parse_raw
-
-    with transaction.atomic():
-        return [
-            (uid, ingest_parsed(parse_raw(raw, mailbox=mailbox, original_size=size), context=context))
-            for uid, raw, size in lane
-        ]
+    return _ingest_parsed(mailbox, lane, None, context=context)  # no parse process: parsed here
 
 
 def _lane_in_thread(mailbox: Mailbox, lane, context) -> list:

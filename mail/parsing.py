@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import email
+import email.headerregistry
 import email.policy
 import hashlib
 import html as html_lib
@@ -102,7 +103,24 @@ class _ParsedMessage(EmailMessage):
         super().set_default_type(ctype)
 
 
-PARSE_POLICY = email.policy.default.clone(message_factory=_ParsedMessage)
+class _HeaderRegistry(email.headerregistry.HeaderRegistry):
+    """The standard registry builds a new header class with `type()` on every header it parses; this one
+    builds each once. Message-IDs are read as plain text (they are matched with MESSAGE_ID here anyway)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.map_to_type("message-id", email.headerregistry.UnstructuredHeader)
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
+PARSE_POLICY = email.policy.default.clone(message_factory=_ParsedMessage, header_factory=_HeaderRegistry())
 
 
 def parse_message(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tickets.crypto import blind_indexes, normalize
 from tickets.inbound import InboundAttachment, InboundMessage, ThreadHints
 from tickets.models import Channel, ContactIdentity, DeliveryStatus, Direction, Message, Ticket
-from tickets.services import ingest, update_delivery
+from tickets.services import ingest_many, update_delivery
 
 from .models import DEFAULT_MAX_MESSAGE_BYTES, Mailbox
 from .parsing import parse_message
@@ -55,20 +55,35 @@ def parse_raw(raw: bytes, *, mailbox: Mailbox | None = None, original_size: int 
 
 
 def ingest_parsed(inbound: InboundMessage, *, context: MailContext | None = None) -> Message | None:
+    return ingest_parsed_many([inbound], context=context)[0]
+
+
+def ingest_parsed_many(inbounds: list[InboundMessage], *, context: MailContext | None = None) -> list[Message | None]:
+    """Parsed messages into the ticket stream, in order, through one `tickets.ingest_many` call (one
+    transaction, lookups once per batch). None for what is not stored (the desk's own mail, noise)."""
     context = context or MailContext.load()
-    if inbound.sender_address in context.own_addresses:
-        log.info("mail from the desk's own address ignored (mailbox %s)", inbound.meta.get("mailbox", "-"))
-        return None
-    inbound = _thread_fallback(inbound)
-    if inbound.sender_address in context.agent_addresses:
-        # From is trivially forged: mail "from" an agent's address is a customer message, flagged, never an
-        # agent reply.
-        inbound = replace(inbound, meta={**inbound.meta, "from_agent_address": True})
-    message = ingest(inbound)
-    bounce = inbound.meta.get("bounce") or {}
-    if bounce.get("message_id"):
-        _mark_bounced(bounce)
-    return message
+    kept: list[InboundMessage] = []
+    for inbound in inbounds:
+        if inbound.sender_address in context.own_addresses:
+            log.info("mail from the desk's own address ignored (mailbox %s)", inbound.meta.get("mailbox", "-"))
+            continue
+        inbound = _thread_fallback(inbound)
+        if inbound.sender_address in context.agent_addresses:
+            # From is trivially forged: mail "from" an agent's address is a customer message, flagged, never
+            # an agent reply.
+            inbound = replace(inbound, meta={**inbound.meta, "from_agent_address": True})
+        kept.append(inbound)
+    stored = iter(ingest_many(kept))
+    results: list[Message | None] = []
+    for inbound in inbounds:
+        if inbound.sender_address in context.own_addresses:
+            results.append(None)
+            continue
+        results.append(next(stored).message)
+        bounce = inbound.meta.get("bounce") or {}
+        if bounce.get("message_id"):
+            _mark_bounced(bounce)
+    return results
 
 
 def desk_addresses() -> set[str]:
@@ -81,14 +96,29 @@ def desk_addresses() -> set[str]:
     return addresses
 
 
+def finish_parsed(inbound: InboundMessage | None, raw: bytes, *, mailbox: Mailbox | None, original_size: int | None) -> InboundMessage:
+    """What `parse_raw` returns, for a message another process parsed (None: it could not; parsed here)."""
+    if inbound is None:
+        return _parse(raw, mailbox, original_size)
+    return _in_mailbox(inbound, mailbox)
+
+
+def parse_options(mailbox: Mailbox | None) -> tuple[int, int | None]:
+    """(max bytes, team id) that parsing a message of this mailbox uses."""
+    return (mailbox.max_message_bytes if mailbox else DEFAULT_MAX_MESSAGE_BYTES), (mailbox.team_id if mailbox else None)
+
+
 def _parse(raw: bytes, mailbox: Mailbox | None, original_size: int | None) -> InboundMessage:
-    max_bytes = mailbox.max_message_bytes if mailbox else DEFAULT_MAX_MESSAGE_BYTES
-    team_id = mailbox.team_id if mailbox else None
+    max_bytes, team_id = parse_options(mailbox)
     try:
         inbound = parse_message(raw, team_id=team_id, max_bytes=max_bytes, original_size=original_size)
     except Exception:  # noqa: BLE001 - a message we cannot read is kept whole, never dropped
         log.exception("unreadable message kept as an attachment (mailbox %s)", mailbox.pk if mailbox else "-")
         inbound = _unreadable(raw[:max_bytes], team_id)
+    return _in_mailbox(inbound, mailbox)
+
+
+def _in_mailbox(inbound: InboundMessage, mailbox: Mailbox | None) -> InboundMessage:
     if mailbox is not None:
         inbound = replace(inbound, meta={**inbound.meta, "mailbox": mailbox.pk})
     return inbound

@@ -349,3 +349,59 @@ def test_celery_task_reports_a_login_failure_instead_of_crashing(own_server_mail
 
     Mailbox.objects.filter(pk=own_server_mailbox.pk).update(imap_password="wrong")
     assert "rejected" in poll_mailbox(own_server_mailbox.pk)["error"]
+
+
+def test_a_backlog_is_parsed_in_a_second_process_and_threads_as_before(mailbox, imap_account, monkeypatch):
+    from bench.email import generate
+    from mail import imap, parse_worker
+
+    monkeypatch.setattr(imap, "PARSE_PROCESS_MIN", 20)
+    submitted = []
+    real_submit = parse_worker.ParseWorker.submit
+
+    def spy(self, items):
+        submitted.append((self.proc.pid, len(items)))
+        return real_submit(self, items)
+
+    monkeypatch.setattr(parse_worker.ParseWorker, "submit", spy)
+    messages, threads = generate(90, seed=5)
+    imap_account.append(*[raw for _mid, raw in messages])
+    result = poll(mailbox.pk, batch_size=16)
+    assert result.stored == 90 and sum(n for _pid, n in submitted) == 90
+    assert len({pid for pid, _n in submitted}) == 1  # one child for the run
+    stored = dict(Message.objects.values_list("external_id", "ticket_id"))
+    tickets_by_thread: dict[str, set[int]] = {}
+    for message_id, label in threads.items():
+        tickets_by_thread.setdefault(label, set()).add(stored[message_id])
+    assert all(len(ids) == 1 for ids in tickets_by_thread.values())
+    assert Message.objects.filter(meta__mailbox=mailbox.pk).count() == 90
+
+
+def test_a_parse_process_that_dies_mid_run_loses_nothing(mailbox, imap_account, monkeypatch):
+    from mail import imap, parse_worker
+
+    monkeypatch.setattr(imap, "PARSE_PROCESS_MIN", 5)
+    real_submit = parse_worker.ParseWorker.submit
+    calls = []
+
+    def die_after_first(self, items):
+        calls.append(len(items))
+        real_submit(self, items)
+        if len(calls) == 2:
+            self.proc.kill()  # the child crashes with two batches in hand
+            self.proc.wait()
+
+    monkeypatch.setattr(parse_worker.ParseWorker, "submit", die_after_first)
+    imap_account.append(*[simple(n) for n in range(1, 31)])
+    result = poll(mailbox.pk, batch_size=8)
+    assert result.stored == 30
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == sorted(f"<msg{n}@example.org>" for n in range(1, 31))
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 30 and mailbox.last_error == ""
+
+
+def test_what_the_parse_process_could_not_read_is_parsed_again_and_kept():
+    from mail.services import finish_parsed
+
+    raw = simple(1)
+    assert finish_parsed(None, raw, mailbox=None, original_size=len(raw)).external_id == "<msg1@example.org>"
