@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from tickets import events
+
 from . import text as textlib
 from .models import AssistSettings, ClassifierModel, Prediction
 
@@ -110,6 +112,8 @@ def classify_ticket(ticket_id: int) -> list[Prediction]:
     from tickets import services
     from tickets.models import Team, Ticket
 
+    if _load("team") is None and _load("tags") is None:
+        return []  # nothing trained yet: no need to read the ticket
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         return []
@@ -170,7 +174,10 @@ def _store(kind: str, model: object, samples: int, labels: list[str]) -> None:
 
 
 def _load(kind: str):
-    latest = ClassifierModel.objects.filter(kind=kind).order_by("-trained_at", "-id").values_list("pk", flat=True).first()
+    latest = events.memo(
+        f"assist.classifier.{kind}",
+        lambda: ClassifierModel.objects.filter(kind=kind).order_by("-trained_at", "-id").values_list("pk", flat=True).first(),
+    )
     if latest is None:
         return None
     cached = _cache.get(kind)

@@ -24,8 +24,10 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -37,6 +39,40 @@ Listener = Callable[[str, dict[str, Any]], None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
 
 EVENT_HANDLER = "hd.event"  # consumers implement `hd_event`
+
+T = TypeVar("T")
+_batch_memo: ContextVar[dict[str, Any] | None] = ContextVar("hd_event_batch_memo", default=None)
+
+
+@contextmanager
+def listener_batch(notes: list | None = None):
+    """Listeners of the events inside this block share what `memo` loads and can see the batch's other
+    events (`batch_notes`); the worker wraps each batch of [kind, data] notes in one."""
+    token = _batch_memo.set({"__notes__": list(notes or ())})
+    try:
+        yield
+    finally:
+        _batch_memo.reset(token)
+
+
+def batch_notes() -> list:
+    """[kind, data] of every event of the batch being handled (empty outside a batch): a listener may do its
+    work for all of them at once and `memo` the result."""
+    cache = _batch_memo.get()
+    return cache["__notes__"] if cache is not None else []
+
+
+def memo(key: str, loader: Callable[[], T]) -> T:
+    """Configuration a listener reads for every event (active rules, SLA policies, webhooks, models): loaded
+    once per batch of events the worker handles instead of once per event and listener. Outside a batch
+    (inline listeners) it simply loads. A batch covers what one process published within a moment, so an
+    edit made meanwhile applies from the next batch on."""
+    cache = _batch_memo.get()
+    if cache is None:
+        return loader()
+    if key not in cache:
+        cache[key] = loader()
+    return cache[key]
 
 
 def subscribe(kind: str, listener: Listener) -> None:

@@ -18,7 +18,8 @@ def deliver_message(self, message_id: int) -> None:
 @shared_task(ignore_result=True)
 def run_event_batch(notes: list) -> None:
     """Feature listeners of a batch of ticket events, in the order they were published: [[kind, data], ...]."""
-    from .events import run_listeners
+    from .events import listener_batch, run_listeners
 
-    for kind, data in notes:
-        run_listeners(kind, data)
+    with listener_batch(notes):
+        for kind, data in notes:
+            run_listeners(kind, data)

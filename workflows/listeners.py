@@ -3,6 +3,7 @@ away; automation rules and webhook deliveries go to Celery."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from . import sla, webhooks
 from .automation import current_depth
 from .models import AutomationRule, TicketSla, Trigger
 
+log = logging.getLogger(__name__)
+
 
 def connect() -> None:
     events.subscribe("ticket.created", on_ticket)
@@ -25,9 +28,15 @@ def connect() -> None:
         events.subscribe(kind, on_webhook_event)
 
 
+TICKET_KINDS = ("ticket.created", "ticket.updated")
+
+
 def on_ticket(kind: str, data: dict[str, Any]) -> None:
     ticket_id = data["ticket_id"]
-    state, _previous = sla.recompute(ticket_id)
+    # In a worker batch the due times of every ticket in it are brought up to date at once (one transaction,
+    # one query per kind); each event then takes its ticket's result.
+    states = events.memo("workflows.sla_recompute", _recompute_batch)
+    state, _previous = states[ticket_id] if ticket_id in states else sla.recompute(ticket_id)
     if kind == "ticket.created":
         _enqueue(Trigger.TICKET_CREATED, ticket_id, "created")
     elif state is not None:
@@ -39,6 +48,17 @@ def on_ticket(kind: str, data: dict[str, Any]) -> None:
         # A conditional update claims the change: concurrent listeners cannot both fire for it.
         if change and TicketSla.objects.filter(pk=ticket_id, last_status_event__lt=change).update(last_status_event=change):
             _enqueue(Trigger.STATUS_CHANGED, ticket_id, f"status:{change}")
+
+
+def _recompute_batch() -> dict:
+    ids = [note[1].get("ticket_id") for note in events.batch_notes() if note[0] in TICKET_KINDS]
+    try:
+        return sla.recompute_many(filter(None, ids))
+    except Exception:
+        # One ticket must not hold up the others (nor a deadlock with another worker): each event then
+        # recomputes its own ticket.
+        log.exception("SLA recompute of a batch of %s tickets failed; recomputing one by one", len(ids))
+        return {}
 
 
 def on_message(kind: str, data: dict[str, Any]) -> None:
@@ -55,7 +75,7 @@ def on_webhook_event(kind: str, data: dict[str, Any]) -> None:
 
 
 def _enqueue(trigger: str, ticket_id: int, event_key: str, message_id: int | None = None) -> None:
-    if not AutomationRule.objects.filter(active=True, trigger=trigger).exists():
+    if not events.memo(f"workflows.rules.{trigger}", lambda: AutomationRule.objects.filter(active=True, trigger=trigger).exists()):
         return
     from .tasks import run_automations
 

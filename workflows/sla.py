@@ -11,10 +11,12 @@ beat task sees an open target past due, or when a reply or resolution arrives la
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from tickets import events
@@ -29,7 +31,7 @@ TARGETS = ("first_response", "next_response", "resolution")
 def policy_for(ticket: Ticket, policies: list[SlaPolicy] | None = None) -> SlaPolicy | None:
     """The first active policy (by position) whose priority, channel and team match the ticket."""
     if policies is None:
-        policies = list(SlaPolicy.objects.filter(active=True).order_by("position", "id"))
+        policies = events.memo("workflows.sla_policies", lambda: list(SlaPolicy.objects.filter(active=True).order_by("position", "id")))
     for policy in policies:
         if policy.priority and policy.priority != ticket.priority:
             continue
@@ -44,35 +46,92 @@ def policy_for(ticket: Ticket, policies: list[SlaPolicy] | None = None) -> SlaPo
 def recompute(ticket_id: int) -> tuple[TicketSla | None, str]:
     """Bring a ticket's due times up to date. Returns (state, previous status seen) — the previous status
     lets automation notice status changes. Records late replies/resolutions as breaches."""
+    return recompute_many([ticket_id]).get(ticket_id, (None, ""))
+
+
+def recompute_many(ticket_ids: Iterable[int]) -> dict[int, tuple[TicketSla, str]]:
+    """`recompute` for several tickets in one transaction: the tickets, their SLA rows (locked in id order)
+    and their last agent replies are read with one query each; rows are written only where something changed.
+    Tickets that do not exist are left out of the result."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
     with transaction.atomic():
-        ticket = Ticket.objects.filter(pk=ticket_id).first()
-        if ticket is None:
-            return None, ""
-        state, _created = TicketSla.objects.select_for_update().get_or_create(ticket=ticket)
-        previous_status = state.last_status
-        policy = policy_for(ticket)
-        last_reply = _last_agent_reply(ticket)
-        late = _late_targets(ticket, state, last_reply)
-        state.policy = policy
-        state.first_response_due = state.next_response_due = state.resolution_due = None
-        if policy is not None:
-            calendar = hours.calendar_for(ticket.team_id) if policy.business_hours else hours.ALWAYS_OPEN
-            if policy.first_response_minutes is not None:
-                state.first_response_due = _add(calendar, ticket.created_at, policy.first_response_minutes)
-            if policy.resolution_minutes is not None:
-                paused, pending_now = _pending_minutes(ticket, calendar) if policy.pause_when_pending else (0.0, False)
-                if not pending_now:
-                    state.resolution_due = hours.calendar_add(calendar, ticket.created_at, timedelta(minutes=policy.resolution_minutes + paused))
-            waiting_since = _waiting_since(ticket, last_reply)
-            if policy.next_response_minutes is not None and waiting_since is not None:
-                state.next_response_due = _add(calendar, waiting_since, policy.next_response_minutes)
-        for target, due in late:
-            _record_breach(ticket, state, target, due)
-        state.last_status = ticket.status
-        _schedule(state, ticket, timezone.now())
+        tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids)}
+        if not tickets:
+            return {}
+        states = _locked_states(tickets)
+        policies = {pk: policy_for(ticket) for pk, ticket in tickets.items()}
+        # The last agent reply matters for next-response targets only (a policy, or one still recorded).
+        need_reply = [pk for pk in tickets if policies[pk] is not None or states[pk].next_response_due]
+        replies = _last_agent_replies(need_reply)
+        results = {}
+        for pk, ticket in tickets.items():
+            state = states[pk]
+            results[pk] = (state, state.last_status)
+            _apply(ticket, state, policies[pk], replies.get(pk))
+    return results
+
+
+def _locked_states(tickets: dict[int, Ticket]) -> dict[int, TicketSla]:
+    ids = sorted(tickets)
+    states = {s.ticket_id: s for s in TicketSla.objects.select_for_update().filter(ticket_id__in=ids).order_by("ticket_id")}
+    missing = [pk for pk in ids if pk not in states]
+    if missing:
+        # A concurrent recompute may create some of them first: insert what is missing, then lock them all.
+        TicketSla.objects.bulk_create([TicketSla(ticket_id=pk) for pk in missing], ignore_conflicts=True)
+        for state in TicketSla.objects.select_for_update().filter(ticket_id__in=missing).order_by("ticket_id"):
+            states[state.ticket_id] = state
+    for pk, state in states.items():
+        state.ticket = tickets[pk]  # the loaded ticket: no query when the state refers to it
+    return states
+
+
+def _last_agent_replies(ticket_ids: list[int]) -> dict[int, datetime]:
+    if not ticket_ids:
+        return {}
+    rows = (
+        Message.objects.filter(ticket_id__in=ticket_ids, direction=Direction.OUTBOUND, is_bot=False)
+        .values("ticket_id")
+        .annotate(last=Max("created_at"))
+        .order_by()
+    )
+    return {row["ticket_id"]: row["last"] for row in rows}
+
+
+def _apply(ticket: Ticket, state: TicketSla, policy: SlaPolicy | None, last_reply: datetime | None) -> None:
+    """Compute one ticket's due times into its locked state, record late targets, write what changed."""
+    before = {name: getattr(state, name) for name in _COMPUTED}
+    late = _late_targets(ticket, state, last_reply)
+    state.policy = policy
+    state.first_response_due = state.next_response_due = state.resolution_due = None
+    if policy is not None:
+        calendar = hours.calendar_for(ticket.team_id) if policy.business_hours else hours.ALWAYS_OPEN
+        if policy.first_response_minutes is not None:
+            state.first_response_due = _add(calendar, ticket.created_at, policy.first_response_minutes)
+        if policy.resolution_minutes is not None:
+            paused, pending_now = _pending_minutes(ticket, calendar) if policy.pause_when_pending else (0.0, False)
+            if not pending_now:
+                state.resolution_due = hours.calendar_add(calendar, ticket.created_at, timedelta(minutes=policy.resolution_minutes + paused))
+        waiting_since = _waiting_since(ticket, last_reply)
+        if policy.next_response_minutes is not None and waiting_since is not None:
+            state.next_response_due = _add(calendar, waiting_since, policy.next_response_minutes)
+    for target, due in late:
+        _record_breach(ticket, state, target, due)
+    state.last_status = ticket.status
+    _schedule(state, ticket, timezone.now())
+    changed = [name for name in _COMPUTED if getattr(state, name) != before[name]]
+    if changed:
+        # Many events change nothing here (a message on a ticket without a policy): no write then.
         state.updated_at = timezone.now()
-        state.save()
-    return state, previous_status
+        state.save(update_fields=[*changed, "updated_at"])
+
+
+# What recompute derives; `updated_at` tells when it last changed.
+_COMPUTED = (
+    "policy_id", "first_response_due", "next_response_due", "resolution_due", "next_due", "next_check",
+    "breaches", "warnings", "last_status",
+)  # fmt: skip
 
 
 def check_due(now: datetime | None = None, limit: int = 500) -> int:
@@ -144,15 +203,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _add(calendar: hours.Calendar, start: datetime, minutes: int) -> datetime:
     return hours.calendar_add(calendar, start, timedelta(minutes=minutes))
-
-
-def _last_agent_reply(ticket: Ticket) -> datetime | None:
-    return (
-        Message.objects.filter(ticket=ticket, direction=Direction.OUTBOUND, is_bot=False)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
 
 
 def _waiting_since(ticket: Ticket, last_reply: datetime | None) -> datetime | None:

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.utils import timezone
 
+from tickets import events
 from tickets.models import Message, Ticket
 from tickets.representations import message_dict, ticket_dict
 
@@ -104,7 +105,8 @@ def enqueue(kind: str, data: dict[str, Any]) -> list[str]:
     """Create one delivery per active hook subscribed to `kind` and hand each to Celery."""
     if kind not in WebhookEvent.values:
         return []
-    hooks = [h for h in Webhook.objects.filter(active=True) if kind in (h.events or [])]
+    active = events.memo("workflows.webhooks", lambda: list(Webhook.objects.filter(active=True)))
+    hooks = [h for h in active if kind in (h.events or [])]
     if not hooks:
         return []
     payload = {"event": kind, "created_at": timezone.now().isoformat(), "data": _event_data(kind, data)}

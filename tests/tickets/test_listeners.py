@@ -98,3 +98,34 @@ def test_a_failing_listener_does_not_stop_the_others(settings, seen, django_capt
     finally:
         events.unsubscribe("ticket.created", broken)
     assert seen == [("ticket.created", stored.ticket_id)]
+
+
+def test_listeners_of_one_worker_batch_read_configuration_once_and_see_edits_in_the_next_batch(monkeypatch):
+    from tickets.tasks import run_event_batch
+    from workflows import tasks as workflow_tasks
+    from workflows.models import Webhook, WebhookDelivery
+
+    monkeypatch.setattr(workflow_tasks.deliver_webhook, "delay", lambda *args: None)  # no delivery attempt here
+
+    loads = []
+    real_memo = events.memo
+
+    def counting_memo(key, loader):
+        def load():
+            loads.append(key)
+            return loader()
+
+        return real_memo(key, load)
+
+    ticket = ingest(message()).ticket
+    note = ["ticket.updated", {"ticket_id": ticket.pk, "team_id": ticket.team_id, "status": ticket.status}]
+    events.memo, original = counting_memo, events.memo
+    try:
+        run_event_batch([note, note, note])
+        assert loads.count("workflows.webhooks") == 1 and loads.count("workflows.sla_policies") == 1
+        Webhook.objects.create(url="https://crm.example.com/hook", events=["ticket.updated"], secret="s3cret")
+        run_event_batch([note])
+    finally:
+        events.memo = original
+    assert WebhookDelivery.objects.filter(event="ticket.updated").count() == 1  # the next batch saw the new hook
+    assert events.memo("k", lambda: 1) == 1 and events.memo("k", lambda: 2) == 2  # outside a batch: no memo

@@ -227,3 +227,46 @@ def test_the_openapi_document_describes_the_sla_block_of_a_ticket(team):
     block = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert {"policy", "first_response_due", "next_response_due", "resolution_due", "breached"} <= set(block["properties"])
     assert block["properties"]["breached"]["type"] == "array"
+
+
+def test_a_worker_batch_brings_every_ticket_up_to_date_at_once(team, policy, django_assert_max_num_queries):
+    from tickets.tasks import run_event_batch
+
+    agent = AgentFactory(teams=[team])
+    tickets = [TicketFactory(team=team, created_at=MONDAY_10 + timedelta(minutes=n)) for n in range(6)]
+    answered = tickets[0]
+    answered.messages.create(direction="outbound", channel="email", author_agent=agent, text="on it", created_at=MONDAY_10 + timedelta(minutes=30))
+    answered.first_response_at = MONDAY_10 + timedelta(minutes=30)
+    answered.last_customer_message_at = MONDAY_10 + timedelta(minutes=40)
+    answered.save()
+    notes = [["ticket.created", {"ticket_id": t.pk, "team_id": team.pk, "status": t.status}] for t in tickets]
+    # Per ticket only what its policy needs (its pending history) and the write of its new due times; the
+    # rest (tickets, SLA rows, policies, last replies, other listeners' lookups) once for the batch.
+    with django_assert_max_num_queries(12 + 2 * len(tickets)):
+        run_event_batch(notes)
+    states = {s.ticket_id: s for s in TicketSla.objects.filter(ticket__in=tickets)}
+    for n, ticket in enumerate(tickets):
+        assert states[ticket.pk].policy == policy
+        assert states[ticket.pk].first_response_due == MONDAY_10 + timedelta(minutes=n, hours=1)
+    # The answered ticket waits for the next response from the customer's last message (the reply was read).
+    assert states[answered.pk].next_response_due == MONDAY_10 + timedelta(minutes=40 + 120)
+    # And the one-ticket path computes the same.
+    TicketSla.objects.all().delete()
+    assert sla.recompute(answered.pk)[0].next_response_due == MONDAY_10 + timedelta(minutes=40 + 120)
+
+
+def test_a_batch_that_fails_falls_back_to_one_ticket_at_a_time(team, policy, monkeypatch):
+    from tickets.tasks import run_event_batch
+
+    real = sla.recompute_many
+
+    def fragile(ticket_ids):
+        ids = list(ticket_ids)
+        if len(ids) > 1:
+            raise RuntimeError("deadlock detected")  # what a crossing worker could cause
+        return real(ids)
+
+    monkeypatch.setattr(sla, "recompute_many", fragile)
+    tickets = [TicketFactory(team=team, created_at=MONDAY_10) for _ in range(3)]
+    run_event_batch([["ticket.created", {"ticket_id": t.pk, "team_id": team.pk, "status": t.status}] for t in tickets])
+    assert TicketSla.objects.filter(ticket__in=tickets, policy=policy).count() == 3
