@@ -76,6 +76,61 @@ def _end_other_db_sessions(django_db_setup, django_db_blocker):
             )
 
 
+def _wait_for_other_sessions_to_settle(connection, timeout: float = 10.0) -> None:
+    """Wait until no other session on the test database is running a statement or holds a transaction open
+    (a server under test still finishing what a test's last frames asked for), and has stayed so briefly."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state IS NOT NULL AND state <> 'idle'"
+            )
+            busy = cursor.fetchone()[0]
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= 0.2:
+            return
+        time.sleep(0.05)
+
+
+def _flush_after_live_servers() -> None:
+    """A transactional test ends with a TRUNCATE of every table. A server process of the test (daphne, a
+    worker) may still be writing what the test's last frames caused (a socket closed, an agent went
+    offline): its transaction and the TRUNCATE then take their locks in opposite orders and PostgreSQL
+    aborts one of them as a deadlock. Let those sessions settle first, and retry the flush if it still
+    lost such a race."""
+    from django.core.management.base import CommandError
+    from django.db import connections
+    from django.test import testcases
+
+    original = testcases.TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        for attempt in range(5):
+            for alias in self._databases_names(include_mirrors=False):
+                connection = connections[alias]
+                if connection.vendor == "postgresql":
+                    _wait_for_other_sessions_to_settle(connection)
+            try:
+                return original(self)
+            except CommandError as exc:
+                cause = exc.__cause__
+                lost_a_lock_race = cause is not None and ("deadlock" in str(cause).lower() or "Lock" in type(cause).__name__)
+                if attempt == 4 or not lost_a_lock_race:
+                    raise
+                time.sleep(0.5)
+
+    testcases.TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
+_flush_after_live_servers()
+
+
 def start_server(tmp_dir: Path, extra_env: dict | None = None, app: str = "helpdesk.asgi:application") -> ServerProcess:
     """daphne on a free port, on the test database and this run's Redis prefix."""
     port = free_port()
