@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from tickets import counters, events, services
 from tickets.inbound import InboundMessage, ThreadHints
 from tickets.models import AgentProfile, Availability, Direction, IdentityKind, Message, Status
+from tickets.rows import get_by_pk
 
 from . import conf, frames
 from .hooks import consumed_by_flow
@@ -135,7 +136,9 @@ class Posted:
 def post_message(*, session_id: int, client_id: str, text: str) -> Posted:
     """Store a visitor message through `tickets.ingest` (idempotent per visitor and client id), then let a
     chat flow take it or route the chat to an agent. Returns after commit."""
-    session = ChatSession.objects.select_related("widget").get(pk=session_id)
+    # Every visitor message reads its session: a prepared statement (tickets.rows), no join to the widget (a
+    # steady chat never needs it; a chat flow reading it loads it once).
+    session = get_by_pk(ChatSession, session_id)
     if not session.is_open:
         raise ChatRefused(_("This chat has ended."))
     if session.identified and session.email:

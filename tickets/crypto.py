@@ -31,8 +31,16 @@ def encrypt(value: str) -> str:
 
 
 def decrypt(token: str) -> str:
+    return _decrypted(token, _keys())
+
+
+@lru_cache(maxsize=4096)
+def _decrypted(token: str, keys: tuple[str, ...]) -> str:
+    """The same ciphertext is read again and again (a chat's contact, on every message): each distinct token is
+    verified and decrypted once per process while it stays among the recently used. Keyed by the configured
+    keys too, so a key removed from the settings stops decrypting at once."""
     try:
-        return _fernet(_keys()).decrypt(token.encode()).decode()
+        return _fernet(keys).decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise ValueError("encrypted field cannot be decrypted with FIELD_ENCRYPTION_KEYS") from exc
 
@@ -42,6 +50,7 @@ def rotate(token: str) -> str:
     return _fernet(_keys()).rotate(token.encode()).decode()
 
 
+@lru_cache(maxsize=8)
 def _hash_key(key: str) -> bytes:
     return hashlib.sha256(b"blind-index:" + base64.urlsafe_b64decode(key)).digest()
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,6 +21,7 @@ from .adapters import ReplyRefused, get_adapter
 from .attachments import store_attachment
 from .crypto import blind_indexes, normalize
 from .inbound import InboundAttachment, InboundMessage
+from .locking import lock_tickets
 from .models import (
     ACTIVE_STATUSES,
     Channel,
@@ -37,6 +38,7 @@ from .models import (
     TicketEvent,
 )
 from .representations import message_dict, ticket_dict
+from .rows import Rows
 from .signals import contacts_created
 
 log = logging.getLogger(__name__)
@@ -237,8 +239,8 @@ class _Batch:
             if (m.channel, m.external_id) not in self.stored:
                 hashes.setdefault(m.sender_kind, set()).update(blind_indexes(m.sender_address))
         for kind, values in hashes.items():
-            for identity in ContactIdentity.objects.select_related("contact").filter(kind=kind, address_hash__in=values):
-                self.contacts[(kind, identity.address_hash)] = identity.contact
+            for address_hash, contact in _contacts_by_identity(kind, values):
+                self.contacts[(kind, address_hash)] = contact
         references: dict[str, set[str]] = {}
         for m in self.messages:
             if m.thread.references:
@@ -264,11 +266,8 @@ class _Batch:
     def _lock_ids(self, ids: Iterable[int]) -> None:
         """Lock tickets (in id order, so two batches never wait on each other crosswise), with what their
         announcements show. Only the tickets' rows are locked, not their team, contact or assignee."""
-        wanted = sorted(set(ids) - set(self.tickets))
-        if wanted:
-            query = Ticket.objects.select_for_update(of=("self",)).select_related("team", "assignee", "contact")
-            for ticket in query.filter(pk__in=wanted).order_by("pk"):
-                self.tickets[ticket.pk] = ticket
+        for ticket in lock_tickets(set(ids) - set(self.tickets)):
+            self.tickets[ticket.pk] = ticket
 
     def _locked(self, ticket_id: int | None) -> Ticket | None:
         """The open (not closed) ticket this id ends up at after merges, locked."""
@@ -448,10 +447,7 @@ class _Batch:
             _update_rows(list(self.touched.values()), sorted(self.changed))
 
     def _announce(self) -> None:
-        existing = list(self.touched.values())
-        if existing:
-            prefetch_related_objects(existing, "tags")
-        new = {id(t) for t in self.new_tickets}
+        new = {id(t) for t in self.new_tickets}  # existing tickets came with their tags from `lock_tickets`
         announced: set[int] = set()
         for stored, message in self.planned:
             ticket = stored.ticket
@@ -484,6 +480,30 @@ def _messages_by_external_id(channel: str, external_ids: Iterable[str]) -> list[
     with connection.cursor() as cursor:
         cursor.execute(sql, [external_ids, channel])
         return cursor.fetchall()
+
+
+def _contacts_by_identity(kind: str, address_hashes: Iterable[str]) -> list[tuple[str, Contact]]:
+    """(blind index, contact) of the identities of this kind with these blind indexes: on PostgreSQL one
+    statement written once per process (every chat message looks up its sender), elsewhere the ORM."""
+    address_hashes = sorted(set(address_hashes))
+    if connection.vendor != "postgresql":
+        identities = ContactIdentity.objects.select_related("contact").filter(kind=kind, address_hash__in=address_hashes)
+        return [(identity.address_hash, identity.contact) for identity in identities]
+    sql, contact_rows = _identity_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, address_hashes])
+        return [(row[0], contact_rows.build(row[1:])) for row in cursor.fetchall()]
+
+
+@lru_cache(maxsize=1)
+def _identity_statement() -> tuple[str, Rows]:
+    qn = connection.ops.quote_name
+    contact = Rows(Contact, "c")
+    identities = qn(ContactIdentity._meta.db_table)
+    sql = f"""
+        SELECT i.address_hash, {contact.sql} FROM {identities} i JOIN {qn(Contact._meta.db_table)} c ON c.id = i.contact_id
+        WHERE i.kind = %s AND i.address_hash = ANY(%s)"""  # noqa: S608 - model names; values are parameters
+    return sql, contact
 
 
 def _update_rows(tickets: list[Ticket], names: list[str]) -> None:
@@ -548,7 +568,10 @@ def _address(kind: str, address: str) -> str:
 def _lock(ticket: Ticket) -> Ticket:
     """The ticket row locked for this transaction, with what its announcement shows (only the ticket's row is
     locked, not its team, contact or assignee)."""
-    return Ticket.objects.select_for_update(of=("self",)).select_related("team", "assignee", "contact").get(pk=ticket.pk)
+    locked = lock_tickets([ticket.pk])
+    if not locked:
+        raise Ticket.DoesNotExist(f"ticket {ticket.pk} no longer exists")
+    return locked[0]
 
 
 def _subject(message: InboundMessage) -> str:
@@ -810,7 +833,7 @@ def _announce_ticket(ticket: Ticket, *, created: bool, old_team: int | None = No
         ticket = Ticket.objects.select_related("contact", "team", "assignee").prefetch_related("tags").get(pk=ticket.pk)
     elif created:
         ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}
-    else:
+    elif "tags" not in getattr(ticket, "_prefetched_objects_cache", {}):
         prefetch_related_objects([ticket], "tags")
     kind = "ticket.created" if created else "ticket.updated"
     groups = events.ticket_groups(ticket)

@@ -46,3 +46,11 @@ def test_key_rotation_reencrypts_and_lookups_keep_working(settings):
     assert Contact.objects.get(pk=contact.pk).name == "Rita Rotate"
     assert resolve_contact(kind="email", address="ROTATE@example.org").pk == contact.pk
     assert Contact.objects.count() == 1
+
+
+def test_a_removed_key_stops_decrypting_even_what_was_read_before(settings):
+    contact = resolve_contact(kind="email", address="gone@example.org", name="Gina Gone")
+    assert Contact.objects.get(pk=contact.pk).name == "Gina Gone"  # read (and remembered) under the old key
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        Contact.objects.get(pk=contact.pk)
