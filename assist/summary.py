@@ -91,18 +91,28 @@ def summarize_ticket(ticket_id: int, *, trigger: str) -> Summary | None:
 
 def on_ticket_updated(kind: str, data: dict) -> None:
     """After a ticket changed: if the change was a handover of a live conversation, summarize it once."""
-    from tickets.models import TicketEvent
+    from tickets import events
 
     ticket_id = data.get("ticket_id")
     if not ticket_id:
         return
-    recent = TicketEvent.objects.filter(
-        ticket_id=ticket_id, kind__in=HANDOVER_KINDS, created_at__gte=timezone.now() - RECENT
-    ).order_by("-created_at", "-id")[:5]
     # A chat transfer to a team changes the team and unassigns in one go: the team change is the handover.
-    event = next((e for e in recent if _is_handover(e)), None)
+    event = next((e for e in events.per_ticket("assist.handovers", ticket_id, _recent_handovers) if _is_handover(e)), None)
     if event is not None:
         summarize_ticket(ticket_id, trigger=f"event:{event.pk}")
+
+
+def _recent_handovers(ticket_ids: list[int]) -> dict[int, list]:
+    """The last five handover events of the past two minutes of each ticket, newest first."""
+    from tickets.models import TicketEvent
+
+    found: dict[int, list] = {pk: [] for pk in ticket_ids}
+    if ticket_ids:
+        recent = TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind__in=HANDOVER_KINDS, created_at__gte=timezone.now() - RECENT)
+        for event in recent.order_by("-created_at", "-id"):
+            if len(found[event.ticket_id]) < 5:
+                found[event.ticket_id].append(event)
+    return found
 
 
 def _is_handover(event) -> bool:

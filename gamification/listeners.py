@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from tickets import events
 from tickets.events import subscribe
 from tickets.models import Channel, Direction, Message, Ticket, TicketEvent
 
@@ -28,11 +29,8 @@ def connect() -> None:
 
 
 def on_ticket_updated(kind: str, data: dict[str, Any]) -> None:
-    ticket = (
-        Ticket.objects.filter(pk=data.get("ticket_id"))
-        .only("id", "channel", "status", "assignee_id", "created_at", "first_response_at", "resolved_at")
-        .first()
-    )
+    ticket_id = data.get("ticket_id")
+    ticket = events.per_ticket("gamification.tickets", ticket_id, _tickets) if ticket_id else None
     if ticket is None:
         return
     now = timezone.now()
@@ -40,6 +38,14 @@ def on_ticket_updated(kind: str, data: dict[str, Any]) -> None:
         _first_response(ticket)
     if ticket.status in services.RESOLVED and ticket.resolved_at and now - ticket.resolved_at < FRESH:
         _resolved(ticket)
+
+
+def _tickets(ids: list[int]) -> dict[int, Ticket | None]:
+    found: dict[int, Ticket | None] = dict.fromkeys(ids)
+    if ids:
+        fields = ("id", "channel", "status", "assignee_id", "created_at", "first_response_at", "resolved_at")
+        found.update((t.pk, t) for t in Ticket.objects.filter(pk__in=ids).only(*fields))
+    return found
 
 
 def on_survey_answered(kind: str, data: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Max
 from django.utils import timezone
 
 from tickets import events
@@ -40,14 +41,19 @@ def on_ticket(kind: str, data: dict[str, Any]) -> None:
     if kind == "ticket.created":
         _enqueue(Trigger.TICKET_CREATED, ticket_id, "created")
     elif state is not None:
-        recent = timezone.now() - timedelta(minutes=10)
-        change = (
-            TicketEvent.objects.filter(ticket_id=ticket_id, kind__in=("status", "reopened"), created_at__gte=recent)
-            .order_by("-id").values_list("pk", flat=True).first()
-        )  # fmt: skip
+        change = events.per_ticket("workflows.status_changes", ticket_id, _last_status_changes, kinds=TICKET_KINDS)
         # A conditional update claims the change: concurrent listeners cannot both fire for it.
         if change and TicketSla.objects.filter(pk=ticket_id, last_status_event__lt=change).update(last_status_event=change):
             _enqueue(Trigger.STATUS_CHANGED, ticket_id, f"status:{change}")
+
+
+def _last_status_changes(ticket_ids: list[int]) -> dict[int, int | None]:
+    """The id of each ticket's latest status change or reopening of the past ten minutes (None: none)."""
+    found: dict[int, int | None] = dict.fromkeys(ticket_ids)
+    if ticket_ids:
+        recent = TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind__in=("status", "reopened"), created_at__gte=timezone.now() - timedelta(minutes=10))
+        found.update(recent.values("ticket_id").annotate(last=Max("id")).values_list("ticket_id", "last").order_by())
+    return found
 
 
 def _recompute_batch() -> dict:

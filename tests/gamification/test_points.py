@@ -155,3 +155,29 @@ def test_replay_adds_missing_ticket_awards_once(rules, alice, support):
     assert replay_tickets(since=since) == 0
     recompute_totals()
     assert total(alice) == 17
+
+
+def test_a_worker_batch_of_ticket_updates_reads_its_tickets_at_once_and_awards_each(rules, alice, support):
+    """The worker handles a burst of events as one batch: listeners that read a row per ticket (points,
+    handover summaries, automation's status changes) read every ticket of the batch in one query each, so
+    a busy desk's stream of customer messages costs the same few reads per batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.tasks import run_event_batch
+
+    def reads_for_a_batch_of(n: int) -> int:
+        tickets = [TicketFactory(team=support, assignee=alice, channel="chat") for _ in range(n)]
+        notes = [["ticket.updated", {"ticket_id": t.pk, "team_id": support.pk, "status": t.status}] for t in tickets]
+        with CaptureQueriesContext(connection) as queries:
+            run_event_batch(notes)
+        return sum(q["sql"].startswith("SELECT") for q in queries.captured_queries)
+
+    assert reads_for_a_batch_of(8) == reads_for_a_batch_of(2)
+
+    resolved = [TicketFactory(team=support, assignee=alice, channel="email") for _ in range(3)]
+    for ticket in resolved:  # resolved just now without announcing it: the batch below is the announcement
+        type(ticket).objects.filter(pk=ticket.pk).update(status="resolved", resolved_at=timezone.now())
+    run_event_batch([["ticket.updated", {"ticket_id": t.pk, "team_id": support.pk, "status": "resolved"}] for t in resolved])
+    assert sorted(Award.objects.filter(reason="ticket_resolved").values_list("ticket_id", flat=True)) == [t.pk for t in resolved]
+    assert total(alice) == 30

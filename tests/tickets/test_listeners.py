@@ -73,6 +73,34 @@ def test_in_worker_mode_a_burst_of_events_reaches_the_broker_as_few_batches_in_o
     assert len(batches) == 1
 
 
+def test_in_worker_mode_events_a_moment_apart_share_a_task_while_frames_leave_at_once(settings, monkeypatch):
+    """A steady trickle (one event every few milliseconds, as a busy chat desk makes) still reaches the worker
+    in few tasks: notifications wait briefly for company; the websocket frames of those events do not."""
+    import time
+
+    from tickets import tasks
+
+    batches, sent_at = [], []
+    monkeypatch.setattr(tasks.run_event_batch, "delay", lambda notes: batches.append((time.monotonic(), notes)))
+    monkeypatch.setattr(events, "_send_now", lambda sends: sent_at.extend(time.monotonic() for _ in sends))
+    settings.EVENT_LISTENERS = "worker"
+    events.subscribe("ticket.updated", noop := lambda kind, data: None)
+    try:
+        assert events.flush()
+        started = time.monotonic()
+        for n in range(5):
+            events._deliver("ticket.updated", ("team.1",), {"type": "ticket"}, {"ticket_id": n})
+            time.sleep(0.01)
+        deadline = time.monotonic() + 5
+        while not batches and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        events.unsubscribe("ticket.updated", noop)
+    assert len(batches) == 1 and [data["ticket_id"] for _kind, data in batches[0][1]] == list(range(5))
+    assert len(sent_at) == 5 and sent_at[0] - started < 0.05  # the first frame did not wait for the batch
+    assert batches[0][0] - started >= events._Dispatcher.LISTEN_LINGER * 0.9
+
+
 def test_when_the_broker_is_down_listeners_still_run_here(settings, seen, django_capture_on_commit_callbacks, monkeypatch):
     from tickets import tasks
 
