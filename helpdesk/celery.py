@@ -18,7 +18,9 @@ app.conf.CELERY_DB_REUSE_MAX = 1_000_000
 
 @task_prerun.connect
 @task_postrun.connect
-def _database_connections_as_per_request(**_kwargs) -> None:
+def _database_connections_as_per_request(sender=None, **_kwargs) -> None:
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # run inline by the caller (tests, eager mode): the caller's connection and transaction
     from django.db import close_old_connections
 
     close_old_connections()
