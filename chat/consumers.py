@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
@@ -185,7 +186,8 @@ class VisitorConsumer(FrameConsumer):
                 await asyncio.sleep(wait)
             text = self.draft
             self.draft_sent_at = time.monotonic()
-            event = {"type": "hd.event", "frame": {"type": "typing_preview", "ticket": self.ticket_id, "text": text}}
+            # `eid`: the assignee watching the chat is in both groups and gets the preview once.
+            event = {"type": "hd.event", "frame": {"type": "typing_preview", "ticket": self.ticket_id, "text": text}, "eid": uuid.uuid4().hex[:16]}
             groups = [f"ticket.{self.ticket_id}"] + ([f"agent.{self.assignee_id}"] if self.assignee_id else [])
             for group in groups:
                 try:

@@ -185,6 +185,29 @@ def test_transfer_to_an_agent_and_to_a_team_leaves_a_note(chat_server):
     assert Ticket.objects.get(pk=ticket_id).team_id == billing.pk
 
 
+def test_the_assignee_watching_the_chat_sees_each_typing_preview_once(chat_server):
+    widget = WidgetFactory()
+    alice = AgentFactory(teams=[widget.team])
+
+    async def scenario():
+        a = await agent_socket(chat_server, alice)
+        await go_online(a)
+        v, _w, ticket_id = await start_chat(chat_server, widget.public_key, "a question")
+        await a.recv_until(is_offer(ticket_id))
+        await a.send({"type": "accept", "ticket": ticket_id})
+        await a.recv_until(lambda f: f["type"] == "accepted")
+        await a.send({"type": "watch", "ticket": ticket_id})
+        await a.recv_until(lambda f: f["type"] == "watching")
+        await v.send({"type": "typing", "text": "my order number is"})
+        await a.recv_until(lambda f: f["type"] == "typing_preview" and f["text"] == "my order number is")
+        with pytest.raises(TimeoutError):  # not a second copy through the other group
+            await a.recv_until(lambda f: f["type"] == "typing_preview", timeout=1.5)
+        await v.close()
+        await a.close()
+
+    run(scenario())
+
+
 def test_chat_frames_about_tickets_the_agent_may_not_see_are_forbidden(chat_server):
     widget = WidgetFactory()
     outsider = AgentFactory(teams=[TeamFactory()])
