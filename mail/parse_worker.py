@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import pickle
+import queue
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,12 @@ def _read(stream) -> Any:
 
 
 class ParseWorker:
-    """One child process; `submit` a batch, `result` returns it parsed (None for a message it could not)."""
+    """One child process; `submit` a batch, `result` returns it parsed (None for a message it could not).
+
+    The child's answers are read by a thread of their own as soon as they are written. Otherwise a poller
+    handing over batch n+1 while the child is still writing batch n's answer would deadlock as soon as both
+    are larger than a pipe's buffer (64 KiB): the child waits for its answer to be read, the poller for its
+    batch to be taken."""
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
@@ -56,15 +63,33 @@ class ParseWorker:
         )
         self.pending = 0
         self.broken = False  # set after any failure: the rest of the run parses in the poller
+        self.answers: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._read_answers, name="parse-worker-reader", daemon=True).start()
+
+    def _read_answers(self) -> None:
+        while True:
+            try:
+                self.answers.put(_read(self.proc.stdout))
+            except Exception as exc:  # noqa: BLE001 - EOF or a broken pipe: `result` raises it
+                self.answers.put(exc)
+                return
 
     def submit(self, items: list[tuple[bytes, int, int | None, int | None]]) -> None:
         """items: (raw bytes, max bytes, original size, team id) per message."""
         _write(self.proc.stdin, items)
         self.pending += 1
 
-    def result(self) -> list:
+    def result(self, timeout: float = 300.0) -> list:
+        """The answer to the oldest batch not yet collected."""
         self.pending -= 1
-        return _read(self.proc.stdout)
+        try:
+            answer = self.answers.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("parse worker did not answer") from None
+        if isinstance(answer, Exception):
+            self.answers.put(answer)  # every later call fails the same way
+            raise answer
+        return answer
 
     def close(self) -> None:
         if self.pending:  # stopped half-way (an error in the poller): nobody will read what it parsed
@@ -75,7 +100,6 @@ class ParseWorker:
         except Exception:  # noqa: BLE001 - a child that will not stop is killed
             self.proc.kill()
             self.proc.wait()
-        self.proc.stdout.close()
 
 
 def _parse_all(items: list[tuple[bytes, int, int | None, int | None]]) -> list:

@@ -18,7 +18,7 @@ from mail.idle import IdleWatcher
 from mail.imap import ImapError, poll
 from mail.models import Mailbox
 from tests.factories import AgentFactory, ContactFactory, MessageFactory, TeamFactory, TicketFactory
-from tickets.models import Message, Ticket
+from tickets.models import Attachment, Message, Ticket
 
 from .conftest import MANIFEST, corpus_bytes
 from .dovecot import Dovecot
@@ -398,6 +398,34 @@ def test_a_parse_process_that_dies_mid_run_loses_nothing(mailbox, imap_account, 
     assert sorted(Message.objects.values_list("external_id", flat=True)) == sorted(f"<msg{n}@example.org>" for n in range(1, 31))
     mailbox.refresh_from_db()
     assert mailbox.last_uid == 30 and mailbox.last_error == ""
+
+
+def test_a_backlog_of_large_messages_flows_through_the_parse_process(mailbox, imap_account, monkeypatch):
+    """Batches and their parsed answers far larger than a pipe's buffer: the poller hands batch n+1 over while
+    the child is still answering batch n (this deadlocked when the answer was only read after the hand-over)."""
+    import os
+    import threading
+    from email.message import EmailMessage
+
+    from mail import imap
+
+    monkeypatch.setattr(imap, "PARSE_PROCESS_MIN", 5)
+    raws = []
+    for n in range(1, 13):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = f"c{n}@example.org", "support@example.com", f"Scan {n}"
+        message["Message-ID"] = f"<scan{n}@example.org>"
+        message.set_content(f"Scan {n} attached.")
+        message.add_attachment(os.urandom(300_000), maintype="application", subtype="octet-stream", filename=f"scan{n}.bin")
+        raws.append(message.as_bytes())
+    imap_account.append(*raws)
+    outcome = {}
+    poller = threading.Thread(target=lambda: outcome.update(result=poll(mailbox.pk, batch_size=4)), daemon=True)
+    poller.start()
+    poller.join(120)
+    assert not poller.is_alive(), "the poller hung handing batches to the parse process"
+    assert outcome["result"].stored == 12
+    assert Attachment.objects.filter(filename__startswith="scan", size=300_000).count() == 12
 
 
 def test_what_the_parse_process_could_not_read_is_parsed_again_and_kept():
