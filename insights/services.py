@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from tickets import events
@@ -140,9 +140,21 @@ def index_contact(contact: Contact, *, new: bool = False) -> None:
 
 
 def index_new_contacts(contacts: list[Contact]) -> None:
-    """`index_contact` for many contacts that have no tokens yet, in one INSERT."""
-    rows = [NameToken(contact=contact, token_hash=h) for contact in contacts for h in _token_hashes(contact)]
-    NameToken.objects.bulk_create(rows, ignore_conflicts=True)
+    """`index_contact` for many contacts that have no tokens yet, in one INSERT. A contact has a token per
+    prefix of every word of its name and email (some thirty): on PostgreSQL the rows go in as two arrays
+    rather than as thousands of model instances (this was 15% of the mail poller's time)."""
+    pairs = [(contact.pk, h) for contact in contacts for h in _token_hashes(contact)]
+    if not pairs:
+        return
+    if connection.vendor != "postgresql":
+        NameToken.objects.bulk_create([NameToken(contact_id=pk, token_hash=h) for pk, h in pairs], ignore_conflicts=True)
+        return
+    table = connection.ops.quote_name(NameToken._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (contact_id, token_hash) SELECT * FROM unnest(%s::bigint[], %s::varchar[]) ON CONFLICT DO NOTHING",  # noqa: S608 - model name
+            [[pk for pk, _h in pairs], [h for _pk, h in pairs]],
+        )
 
 
 def _token_hashes(contact: Contact) -> set[str]:

@@ -44,8 +44,9 @@ def safe_filename(name: str) -> str:
     return name.strip()[:200] or "attachment"
 
 
-def store_attachment(message: Message, attachment: InboundAttachment) -> dict | None:
-    """Store it on the message. Returns None, or a dict describing why it was refused (kept on the message)."""
+def store_attachment(message: Message, attachment: InboundAttachment, *, kept: list | None = None) -> dict | None:
+    """Store it on the message. Returns None, or a dict describing why it was refused (kept on the message).
+    `kept`: the stored Attachment is appended to it (announcing the message then needs no query)."""
     filename = safe_filename(attachment.filename)
     size = len(attachment.content)
     if size > settings.ATTACHMENT_MAX_BYTES:
@@ -60,6 +61,8 @@ def store_attachment(message: Message, attachment: InboundAttachment) -> dict | 
     )
     stored.file.save(filename, ContentFile(attachment.content), save=False)
     stored.save()
+    if kept is not None:
+        kept.append(stored)
     return None
 
 

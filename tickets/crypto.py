@@ -14,7 +14,9 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 
 
 @lru_cache(maxsize=8)
@@ -22,8 +24,22 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
 
 
+_configured: tuple[str, ...] | None = None
+
+
 def _keys() -> tuple[str, ...]:
-    return tuple(settings.FIELD_ENCRYPTION_KEYS)
+    """The configured keys (read from settings once: every encrypted field read and write asks)."""
+    global _configured
+    if _configured is None:
+        _configured = tuple(settings.FIELD_ENCRYPTION_KEYS)
+    return _configured
+
+
+@receiver(setting_changed)
+def _keys_changed(setting: str, **_kwargs) -> None:
+    global _configured
+    if setting == "FIELD_ENCRYPTION_KEYS":
+        _configured = None
 
 
 def encrypt(value: str) -> str:

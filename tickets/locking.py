@@ -67,12 +67,17 @@ def lock_tickets(ids: Sequence[int]) -> list[Ticket]:
             values = row[start:end]
             Ticket._meta.get_field(name).set_cached_value(ticket, rows_of.build(values) if values[0] is not None else None)
         tag_ids, tag_names = row[cuts[4]], row[cuts[4] + 1]
-        tags = Tag.objects.all()
-        tags._result_cache = [Tag.from_db(connection.alias, ["id", "name"], [pk, name]) for pk, name in zip(tag_ids, tag_names, strict=True)]
-        tags._prefetch_done = True
-        ticket._prefetched_objects_cache = {"tags": tags}
+        prefetched_tags(ticket, [Tag.from_db(connection.alias, ["id", "name"], [pk, name]) for pk, name in zip(tag_ids, tag_names, strict=True)])
         tickets.append(ticket)
     return tickets
+
+
+def prefetched_tags(ticket: Ticket, tags: list[Tag]) -> None:
+    """`ticket.tags.all()` answers `tags` without a query (as after `prefetch_related("tags")`)."""
+    prefetched = Tag.objects.all()
+    prefetched._result_cache = tags
+    prefetched._prefetch_done = True
+    ticket._prefetched_objects_cache = {"tags": prefetched}
 
 
 def _cuts(*widths: int) -> list[int]:

@@ -21,7 +21,7 @@ from .adapters import ReplyRefused, get_adapter
 from .attachments import store_attachment
 from .crypto import blind_indexes, normalize
 from .inbound import InboundAttachment, InboundMessage
-from .locking import lock_tickets
+from .locking import lock_tickets, prefetched_tags
 from .models import (
     ACTIVE_STATUSES,
     Channel,
@@ -213,6 +213,7 @@ class _Batch:
         self.changed: set[str] = set()
         self.events: list[TicketEvent] = []
         self.planned: list[tuple[Message, InboundMessage]] = []
+        self.attachments: dict[int, list] = {}  # id(stored message) -> its stored Attachments
         self.new_contacts: list[tuple[Contact, ContactIdentity]] = []
         self._teams: dict[int, Team] | None = None
 
@@ -439,7 +440,8 @@ class _Batch:
         if self.planned:
             Message.objects.bulk_create([stored for stored, _message in self.planned])
         for stored, message in self.planned:
-            rejected = [r for a in message.attachments if (r := store_attachment(stored, a)) is not None]
+            kept = self.attachments[id(stored)] = []
+            rejected = [r for a in message.attachments if (r := store_attachment(stored, a, kept=kept)) is not None]
             if rejected:
                 stored.meta["rejected_attachments"] = rejected
                 stored.save(update_fields=["meta"])
@@ -449,13 +451,13 @@ class _Batch:
     def _announce(self) -> None:
         new = {id(t) for t in self.new_tickets}  # existing tickets came with their tags from `lock_tickets`
         announced: set[int] = set()
-        for stored, message in self.planned:
+        for stored, _message in self.planned:
             ticket = stored.ticket
             if ticket.pk not in announced:
                 announced.add(ticket.pk)
                 _announce_ticket(ticket, created=id(ticket) in new, loaded=True)
             # The stored message, its ticket and author are in memory: announce without reading them back.
-            _announce_message(stored, attachments=list(stored.attachments.all()) if message.attachments else [])
+            _announce_message(stored, attachments=self.attachments.get(id(stored), []))
 
 
 def _messages_by_external_id(channel: str, external_ids: Iterable[str]) -> list[tuple[int, str, datetime, int]]:
@@ -832,7 +834,7 @@ def _announce_ticket(ticket: Ticket, *, created: bool, old_team: int | None = No
     if not loaded:
         ticket = Ticket.objects.select_related("contact", "team", "assignee").prefetch_related("tags").get(pk=ticket.pk)
     elif created:
-        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}
+        prefetched_tags(ticket, [])  # a new ticket has none (iterating `Tag.objects.none()` still runs the ORM)
     elif "tags" not in getattr(ticket, "_prefetched_objects_cache", {}):
         prefetch_related_objects([ticket], "tags")
     kind = "ticket.created" if created else "ticket.updated"
