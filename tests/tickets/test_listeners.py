@@ -157,3 +157,37 @@ def test_listeners_of_one_worker_batch_read_configuration_once_and_see_edits_in_
         events.memo = original
     assert WebhookDelivery.objects.filter(event="ticket.updated").count() == 1  # the next batch saw the new hook
     assert events.memo("k", lambda: 1) == 1 and events.memo("k", lambda: 2) == 2  # outside a batch: no memo
+
+
+def test_a_batch_of_frames_goes_out_in_one_pipeline_in_order_to_every_group(monkeypatch):
+    """Frames of one delivery batch reach each group's sockets in the order they were published."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    used = []
+    real = events._publish_pipelined
+
+    async def spy(layer_, sends):
+        used.append(await real(layer_, sends))
+        return used[-1]
+
+    monkeypatch.setattr(events, "_publish_pipelined", spy)
+
+    async def scenario():
+        team, agent = await layer.new_channel(), await layer.new_channel()
+        await layer.group_add("team.77", team)
+        await layer.group_add("agent.5", agent)
+        await layer.group_add("team.77", agent)  # an agent of the team: gets the ticket frame twice, `eid` dedupes
+        ticket = {"type": "hd.event", "frame": {"type": "ticket", "n": 1}, "eid": "e1"}
+        message = {"type": "hd.event", "frame": {"type": "message", "n": 2}, "eid": "e2"}
+        await asyncio.to_thread(events._send_now, [(["team.77", "agent.5"], ticket), (["agent.5"], message)])
+        team_got = [await asyncio.wait_for(layer.receive(team), 5)]
+        agent_got = [await asyncio.wait_for(layer.receive(agent), 5) for _ in range(3)]
+        return team_got, agent_got
+
+    team_got, agent_got = asyncio.run(scenario())
+    assert used == [True]
+    assert [e["frame"]["n"] for e in team_got] == [1]
+    assert [e["frame"]["n"] for e in agent_got] == [1, 1, 2]
