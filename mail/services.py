@@ -62,10 +62,11 @@ def ingest_parsed_many(inbounds: list[InboundMessage], *, context: MailContext |
     """Parsed messages into the ticket stream, in order, through one `tickets.ingest_many` call (one
     transaction, lookups once per batch). None for what is not stored (the desk's own mail, noise)."""
     context = context or MailContext.load()
-    kept: list[InboundMessage] = []
+    kept: list[InboundMessage | None] = []  # None: the desk's own mail, not stored
     for inbound in inbounds:
         if inbound.sender_address in context.own_addresses:
             log.info("mail from the desk's own address ignored (mailbox %s)", inbound.meta.get("mailbox", "-"))
+            kept.append(None)
             continue
         inbound = _thread_fallback(inbound)
         if inbound.sender_address in context.agent_addresses:
@@ -73,10 +74,10 @@ def ingest_parsed_many(inbounds: list[InboundMessage], *, context: MailContext |
             # an agent reply.
             inbound = replace(inbound, meta={**inbound.meta, "from_agent_address": True})
         kept.append(inbound)
-    stored = iter(ingest_many(kept))
+    stored = iter(ingest_many([inbound for inbound in kept if inbound is not None]))
     results: list[Message | None] = []
-    for inbound in inbounds:
-        if inbound.sender_address in context.own_addresses:
+    for inbound in kept:
+        if inbound is None:
             results.append(None)
             continue
         results.append(next(stored).message)
