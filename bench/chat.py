@@ -362,15 +362,31 @@ async def _drain(ws, stats: Stats) -> None:
 
 
 async def _typing(target: Target, stats: Stats, stop: float, seq, share: float) -> None:
+    """20% of visitors typing at any moment, each widget sending its draft on its own 500 ms clock (the
+    typists' drafts are spread over the interval, not sent in the same millisecond); about one typist in ten
+    stops each round and someone else starts typing in that slot."""
     loop = asyncio.get_running_loop()
     count = int(len(target.visitors) * share)
     if not count:
         return
     last: dict[int, float] = {}
-    while loop.time() < stop:
-        typists = random.sample(target.visitors, count)  # who is typing changes every round
-        round_start = loop.time()
-        for ws in typists:
+    typists = random.sample(target.visitors, count)
+    typing_now = {id(ws) for ws in typists}
+    round_start = loop.time()
+    while round_start < stop:
+        for i in range(count):
+            due = round_start + i * TYPING_INTERVAL / count
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            if loop.time() >= stop:
+                break
+            if random.random() < 0.1:  # this one sent their message or gave up; another visitor starts
+                fresh = random.choice(target.visitors)
+                if id(fresh) not in typing_now:
+                    typing_now.discard(id(typists[i]))
+                    typists[i] = fresh
+                    typing_now.add(id(fresh))
+            ws = typists[i]
             every = stats.typing_every.get(id(ws), TYPING_INTERVAL)
             if loop.time() - last.get(id(ws), 0.0) < every - 0.01:
                 continue  # this visitor's widget was asked to send drafts less often
@@ -379,7 +395,7 @@ async def _typing(target: Target, stats: Stats, stop: float, seq, share: float) 
             stats.typing_sent[s] = loop.time()
             stats.typing_frames += 1
             await ws.send(target.typing(s))
-        await asyncio.sleep(max(0.0, TYPING_INTERVAL - (loop.time() - round_start)))
+        round_start += TYPING_INTERVAL
     stats.typing_sent.clear()
 
 
