@@ -5,9 +5,25 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+_read: dict[tuple[str, float], float] = {}  # read once per process (typing drafts ask for theirs per frame)
+
+
+@receiver(setting_changed)
+def _forget(**_kwargs) -> None:
+    _read.clear()
 
 
 def _number(name: str, default: float) -> float:
+    key = (name, default)
+    if key not in _read:
+        _read[key] = _parse(name, default)
+    return _read[key]
+
+
+def _parse(name: str, default: float) -> float:
     value = getattr(settings, name, None)
     if value is None:
         value = os.environ.get(name, "")

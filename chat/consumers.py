@@ -11,13 +11,13 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from tickets import events
 from tickets.consumers import FrameConsumer, RateLimiter
 from tickets.services import InvalidMessage
 
@@ -186,14 +186,11 @@ class VisitorConsumer(FrameConsumer):
                 await asyncio.sleep(wait)
             text = self.draft
             self.draft_sent_at = time.monotonic()
-            # `eid`: the assignee watching the chat is in both groups and gets the preview once.
-            event = {"type": "hd.event", "frame": {"type": "typing_preview", "ticket": self.ticket_id, "text": text}, "eid": uuid.uuid4().hex[:16]}
+            # `eid`: the assignee watching the chat is in both groups and gets the preview once. Both groups
+            # in one publish round trip; a lost preview is harmless (the next one replaces it).
+            event = {"type": "hd.event", "frame": {"type": "typing_preview", "ticket": self.ticket_id, "text": text}, "eid": events.new_event_id()}
             groups = [f"ticket.{self.ticket_id}"] + ([f"agent.{self.assignee_id}"] if self.assignee_id else [])
-            for group in groups:
-                try:
-                    await self.channel_layer.group_send(group, event)
-                except Exception:  # a lost preview is harmless: the next one replaces it
-                    log.warning("typing preview to %s failed", group)
+            await events.send_events(self.channel_layer, [(groups, event)])
             if self.draft == text:
                 return
             wait = max(0.0, self.draft_sent_at + stretched(conf.typing_interval()) - time.monotonic())
@@ -255,7 +252,7 @@ class VisitorConsumer(FrameConsumer):
             return
         if "assignee_id" in event:
             self.assignee_id = event["assignee_id"]
-        await self.send_json(event["frame"])
+        await self.send(text_data=events.frame_text(event))
 
     # ------------------------------------------------------------ helpers
 

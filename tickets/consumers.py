@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import agent_socket as ops
 from .adapters import ReplyRefused
+from .events import frame_text
 from .services import InvalidMessage
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ class AgentConsumer(FrameConsumer):
             if eid in self.recent_events:
                 return
             self.recent_events.append(eid)
-        await self.send_json(event["frame"])
+        await self.send(text_data=frame_text(event))
 
     async def hd_disconnect(self, event: dict[str, Any]) -> None:
         """Logout (of this session), password change or deactivation."""

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import itertools
+import json
 import logging
 import os
 import queue
+import secrets
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -164,30 +166,52 @@ def _send_now(sends: list[tuple[list[str], dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None or not sends:
         return
-
-    async def send_all() -> None:
-        try:
-            if await _publish_pipelined(layer, sends):
-                return
-        except Exception:  # the DB is the record: a lost frame is recovered by `resume`
-            log.exception("channel layer sends to %s failed", [t for t, _e in sends])
-            return
-        for targets, event in sends:
-            for group in targets:
-                try:
-                    await layer.group_send(group, event)
-                except Exception:  # the DB is the record: a lost frame is recovered by `resume`
-                    log.exception("channel layer send to %s failed", group)
-
     try:
-        asyncio.run_coroutine_threadsafe(send_all(), _sender_loop()).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(send_events(layer, sends), _sender_loop()).result(timeout=10)
     except Exception:
         log.exception("channel layer sends to %s did not complete", [t for t, _e in sends])
 
 
+async def send_events(layer: Any, sends: list[tuple[list[str], dict[str, Any]]]) -> None:
+    """Send each event to its groups on `layer` (of the running loop), in order; failures are logged, not
+    raised (the DB is the record: a lost frame is recovered by `resume`)."""
+    try:
+        if await _publish_pipelined(layer, sends):
+            return
+    except Exception:
+        log.exception("channel layer sends to %s failed", [t for t, _e in sends])
+        return
+    for targets, event in sends:
+        for group in targets:
+            try:
+                await layer.group_send(group, event)
+            except Exception:
+                log.exception("channel layer send to %s failed", group)
+
+
+_eid_source: tuple[int, str, Any] | None = None
+
+
+def new_event_id() -> str:
+    """A short id, unique across processes, for one published event (`eid`: an agent in several of its
+    groups gets it once). A counter behind a random per-process prefix: no system call per event."""
+    global _eid_source
+    source = _eid_source
+    if source is None or source[0] != os.getpid():
+        source = _eid_source = (os.getpid(), secrets.token_hex(5), itertools.count())
+    return f"{source[1]}{next(source[2]):x}"
+
+
+def frame_text(event: dict[str, Any]) -> str:
+    """The JSON text of an `hd.event`'s frame: serialized once by the sender when it went through
+    `_publish_pipelined`, else here."""
+    text = event.get("text")
+    return text if isinstance(text, str) else json.dumps(event["frame"])
+
+
 async def _publish_pipelined(layer: Any, sends: list[tuple[list[str], dict[str, Any]]]) -> bool:
     """With `RedisPubSubChannelLayer`: every frame of a delivery batch in one Redis pipeline per shard, in
-    order, each event serialized once. `group_send` serializes the event again for every group and waits for
+    order, each event serialized once (its frame as JSON text, see `frame_text`). `group_send` serializes the event again for every group and waits for
     a round trip per group under the shard's lock: a chat message's ticket frame (team, admins, assignee) and
     message frame (watchers, assignee) were five sequential round trips before the agent's copy left. False
     (send one by one) for other layers. Uses the layer's internals as of channels_redis 4.3 (pinned)."""
@@ -196,6 +220,10 @@ async def _publish_pipelined(layer: Any, sends: list[tuple[list[str], dict[str, 
         return False
     by_shard: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
     for targets, event in sends:
+        if isinstance(event.get("frame"), dict):
+            # Serialized once here instead of by every socket the group reaches (a ticket frame goes to each
+            # agent of the team).
+            event = {**{k: v for k, v in event.items() if k != "frame"}, "text": json.dumps(event["frame"])}
         payload = layer.serialize(event)
         for group in targets:
             channel = loop_layer._get_group_channel_name(group)
@@ -324,7 +352,7 @@ def run_listeners(kind: str, data: dict[str, Any]) -> None:
 def _deliver(kind: str, groups: tuple[str, ...], frame: dict[str, Any] | None, data: dict[str, Any]) -> None:
     if frame is not None and groups:
         # `eid`: an agent in several of these groups gets the frame once (AgentConsumer.hd_event).
-        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"), eid=uuid.uuid4().hex[:16])
+        send_to_groups(groups, frame, ticket=data.get("ticket_id"), team=data.get("team_id"), eid=new_event_id())
     if not (_listeners.get(kind) or _listeners.get("*")):
         return
     if settings.EVENT_LISTENERS == "worker":

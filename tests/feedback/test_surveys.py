@@ -4,6 +4,7 @@ the link by the right channel."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.layers import get_channel_layer
@@ -14,7 +15,7 @@ from feedback.delivery import deliver_link
 from feedback.models import Survey
 from feedback.services import answer_survey, offer_survey
 from tests.factories import AgentFactory, ContactFactory, TicketFactory
-from tickets import services
+from tickets import events, services
 from tickets.adapters import get_adapter, register_adapter, unregister_adapter
 from tickets.events import publish
 
@@ -50,9 +51,9 @@ def test_chat_end_sends_the_survey_frame_to_the_customer_widget():
         channel = await layer.new_channel()
         await layer.group_add(f"customer.{ticket.pk}", channel)
         await asyncio.to_thread(_closing, listeners.on_chat_ended, "chat.ended", {"ticket_id": ticket.pk, "session_id": 1, "agent_id": None})
-        return (await asyncio.wait_for(layer.receive(channel), 5))["frame"]
+        return await asyncio.wait_for(layer.receive(channel), 5)
 
-    frame = asyncio.run(scenario())
+    frame = json.loads(events.frame_text(asyncio.run(scenario())))
     survey = Survey.objects.get(ticket=ticket)
     assert frame == {"type": "survey", "url": f"/survey/{survey.token}/"}
 

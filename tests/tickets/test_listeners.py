@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -189,5 +190,17 @@ def test_a_batch_of_frames_goes_out_in_one_pipeline_in_order_to_every_group(monk
 
     team_got, agent_got = asyncio.run(scenario())
     assert used == [True]
-    assert [e["frame"]["n"] for e in team_got] == [1]
-    assert [e["frame"]["n"] for e in agent_got] == [1, 1, 2]
+    # Each frame is serialized once by the sender; every socket sends that text as is.
+    assert [json.loads(events.frame_text(e))["n"] for e in team_got] == [1]
+    assert [json.loads(events.frame_text(e))["n"] for e in agent_got] == [1, 1, 2]
+    assert all("frame" not in e and isinstance(e["text"], str) for e in team_got + agent_got)
+
+
+def test_event_ids_are_unique_and_a_forked_process_gets_its_own_prefix(monkeypatch):
+    ids = {events.new_event_id() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    before = events.new_event_id()
+    monkeypatch.setattr(events.os, "getpid", lambda: -1)  # as in a forked child
+    after = events.new_event_id()
+    assert after[:10] != before[:10]
+    assert after not in ids
