@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true", help="measure only this project")
     parser.add_argument("--workers", type=int, default=1, help="parallel ingest lanes (threads) for this project")
-    parser.add_argument("--batch", type=int, default=50, help="messages per IMAP fetch and commit for this project")
+    parser.add_argument("--batch", type=int, default=None, help="messages per IMAP fetch and commit for this project (default: the product's)")
     args = parser.parse_args(argv)
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench")
@@ -206,7 +206,7 @@ def _append(server, user: str, messages: list[tuple[str, bytes]]) -> None:
 # ---------------------------------------------------------------- this project
 
 
-def _run_ours(server, user: str, messages, threads, workers: int, batch: int) -> dict:
+def _run_ours(server, user: str, messages, threads, workers: int, batch: int | None) -> dict:
     from django.db import connection
 
     from mail.imap import ImapError, poll
@@ -225,7 +225,8 @@ def _run_ours(server, user: str, messages, threads, workers: int, batch: int) ->
     start = time.perf_counter()
     for _attempt in range(10):  # what beat does: a run that stopped early is simply run again
         try:
-            result = poll(mailbox.pk, after_message=lambda uid, message: stamps.append(time.perf_counter()), workers=workers, batch_size=batch)
+            options = {"batch_size": batch} if batch else {}
+            result = poll(mailbox.pk, after_message=lambda uid, message: stamps.append(time.perf_counter()), workers=workers, **options)
         except ImapError as exc:
             print(f"  poll stopped early ({exc}); polling again", file=sys.stderr)
             continue
