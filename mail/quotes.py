@@ -88,6 +88,9 @@ def _cut_index(lines: list[str]) -> int | None:
 
 
 def _quote_start(lines: list[str]) -> int | None:
+    # An attribution line ends with ":"; WROTE_LINE backtracks through every word of a line for each of its
+    # languages, so it only runs where a line of the span does (most of a message's parsing time otherwise).
+    colon = [line.rstrip().endswith(":") for line in lines]
     for i, line in enumerate(lines):
         if ORIGINAL_MESSAGE.match(line):
             return i
@@ -96,6 +99,8 @@ def _quote_start(lines: list[str]) -> int | None:
         if HEADER_FROM.match(line) and _header_block(lines, i):
             return i
         for span in (1, 2, 3):  # attribution lines are often wrapped by the sender's client
+            if not any(colon[i : i + span]):
+                continue
             joined = " ".join(part.strip().lstrip(">").strip() for part in lines[i : i + span])
             if WROTE_LINE.match(joined) and (span == 1 or WROTE_START.match(lines[i])) and _only_quotes_after(lines, i + span):
                 return i
