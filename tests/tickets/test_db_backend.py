@@ -1,4 +1,5 @@
-"""The project's PostgreSQL backend only memoizes a join-compilation detail: the SQL must be Django's."""
+"""The project's PostgreSQL backend memoizes join compilation and writes text-heavy bulk INSERTs as VALUES:
+the SQL must otherwise be Django's, and the rows the same."""
 
 import pytest
 from django.apps import apps
@@ -52,3 +53,51 @@ def test_every_relation_casts_exactly_where_django_would():
                     assert type(ours) is type(theirs), (model, field)
                 checked += 1
     assert checked > 30
+
+
+def _insert_sql(build) -> tuple[list[str], list]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        created = build()
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")], created
+
+
+@pytest.mark.django_db
+def test_rows_with_long_text_are_inserted_as_values_and_read_back_unchanged():
+    from tests.factories import TicketFactory
+
+    ticket = TicketFactory()
+    bodies = [("Ääkköset «quoted» \"double\" 'single' back\\slash {brace} %s %% NUL-free\n" * 8) + str(i) for i in range(5)]
+    sql, created = _insert_sql(
+        lambda: Message.objects.bulk_create(
+            [Message(ticket=ticket, direction="inbound", channel="email", text=b, html=f"<p>{b}</p>", meta={"n": i, "s": b[:20]}) for i, b in enumerate(bodies)]
+        )
+    )
+    assert len(sql) == 1 and "UNNEST" not in sql[0] and "VALUES" in sql[0]
+    stored = {m.pk: m for m in Message.objects.filter(pk__in=[m.pk for m in created])}
+    for i, message in enumerate(created):
+        again = stored[message.pk]
+        assert (again.text, again.html, again.meta) == (bodies[i], f"<p>{bodies[i]}</p>", {"n": i, "s": bodies[i][:20]})
+
+
+@pytest.mark.django_db
+def test_narrow_rows_keep_djangos_unnest_insert():
+    from django.db.backends.postgresql.compiler import SQLInsertCompiler as Stock
+
+    from tests.factories import ContactFactory, TeamFactory
+
+    team, contact = TeamFactory(), ContactFactory()
+    rows = [Ticket(subject=f"s{i}", channel="chat", team=team, contact=contact) for i in range(3)]
+    sql, created = _insert_sql(lambda: Ticket.objects.bulk_create(rows))
+    assert len(sql) == 1 and "UNNEST" in sql[0]
+    # The same statement Django's own compiler writes.
+    from django.db.models.sql.subqueries import InsertQuery
+
+    query = InsertQuery(Ticket)
+    fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
+    query.insert_values(fields, [Ticket(subject=f"t{i}", channel="chat", team=team, contact=contact) for i in range(3)])
+    ours = query.get_compiler(connection=connection).as_sql()
+    theirs = Stock(query, connection, "default").as_sql()
+    assert ours == theirs
+    assert [t.subject for t in Ticket.objects.filter(pk__in=[t.pk for t in created]).order_by("pk")] == ["s0", "s1", "s2"]

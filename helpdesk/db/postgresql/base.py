@@ -1,4 +1,4 @@
-"""Django's PostgreSQL backend with one hot spot of its SQL compiler memoized.
+"""Django's PostgreSQL backend with two hot spots of its SQL compiler changed (bulk INSERTs: see `compiler`).
 
 For every JOIN it compiles, Django's PostgreSQL operations compare the database types of the two joined
 columns (to cast when they differ). A foreign key to a `BigAutoField` answers that by constructing a fresh
@@ -15,6 +15,7 @@ from django.db.models.functions import Cast
 
 
 class DatabaseOperations(operations.DatabaseOperations):
+    compiler_module = "helpdesk.db.postgresql.compiler"
     _types_differ: dict[tuple[int, int], bool] = {}
 
     def prepare_join_on_clause(self, lhs_table, lhs_field, rhs_table, rhs_field):
