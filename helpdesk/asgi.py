@@ -20,3 +20,8 @@ application = ProtocolTypeRouter(
         "websocket": WidgetAwareOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+if os.environ.get("HELPDESK_GC_TUNING", "1") != "0":
+    from .gc_tuning import tune_for_server  # noqa: E402
+
+    tune_for_server()
