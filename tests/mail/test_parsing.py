@@ -163,6 +163,9 @@ def test_machine_signals(header, auto):
         ("Ok\n\n________________________________\nFrom: Desk <d@example.com>\nSent: Tuesday\nTo: me\nSubject: x\n\nold", "Ok", "old"),
         ("Ok\n\n-----Ursprüngliche Nachricht-----\nVon: Desk\nalt", "Ok", "alt"),
         ("Fine\n\nOn Tue, 4 Mar 2025 at 10:00, Desk Person <\nd@example.com> wrote:\n> old", "Fine", "old"),
+        # Wrapped over three lines, the colon only on the last; trailing spaces and a no-break space after it.
+        ("Sure\n\nOn Tue, 4 Mar 2025 at 10:00,\nDesk Person <d@example.com>\nwrote:  \u00a0\n> old", "Sure", "old"),
+        ("Right\n\n> On Tue, 4 Mar 2025, Desk <d@example.com> wrote: \t\n> old", "Right", "old"),
         ("Bye\n-- \nJane Doe\nCEO", "Bye", "CEO"),
         ("Yes\n\nSent from my iPhone", "Yes", "iPhone"),
     ],
