@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,8 +25,6 @@ from . import visitor_ops as ops
 from .pressure import ensure_monitor, stretched
 from .services import ChatRefused, UnknownVisitor
 from .sweeper import ensure_sweeper
-
-log = logging.getLogger(__name__)
 
 # Visitor messages run on a small thread pool rather than the one shared thread Channels uses by default:
 # ingest is safe to run concurrently (unique constraints, row locks), and one visitor's frames still run in
